@@ -1,0 +1,13 @@
+// The `mechcert` subcommands. Each lives in its own cmd_<name>.cpp; main.cpp only dispatches.
+// Every command returns the process exit code: 0 success, 1 failure of the job itself,
+// 2 usage error or unreadable input.
+#pragma once
+
+namespace mechcert {
+
+int cmd_train(int argc, char** argv);       // cmd_train.cpp
+int cmd_eval(int argc, char** argv);        // cmd_eval.cpp
+int cmd_strategies(int argc, char** argv);  // cmd_prove.cpp
+int cmd_prove(int argc, char** argv);       // cmd_prove.cpp
+
+}  // namespace mechcert

@@ -1,0 +1,43 @@
+// mechcert: the untrusted generator. Trains and evaluates models and writes certificates that
+// mechcert-check verifies independently.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "generator/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mechcert <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train        train a Max-of-K model (the paper's recipe)         mechcert train --help\n"
+    "  eval         exact accuracy over all v^k inputs                    mechcert eval --help\n"
+    "  strategies   list the proof strategies\n"
+    "  prove        write a certificate for a model                       mechcert prove --help\n"
+    "\n"
+    "Certificates are checked by the separate program mechcert-check.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    // Subcommands see argv[0] = command name, then their own options.
+    if (command == "train") return mechcert::cmd_train(argc - 1, argv + 1);
+    if (command == "eval") return mechcert::cmd_eval(argc - 1, argv + 1);
+    if (command == "strategies") return mechcert::cmd_strategies(argc - 1, argv + 1);
+    if (command == "prove") return mechcert::cmd_prove(argc - 1, argv + 1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mechcert %s: %s\n", command.c_str(), e.what());
+    return 2;
+  }
+  std::fprintf(stderr, "mechcert: unknown command '%s'\n%s", command.c_str(), kUsage);
+  return 2;
+}

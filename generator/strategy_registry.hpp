@@ -1,0 +1,39 @@
+// Proof strategies register themselves here (one file per strategy, a static Registration
+// object), so adding a strategy never edits a central table.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "format/model_weights.hpp"
+
+namespace mechcert {
+
+struct ProveOptions {
+  int threads = 0;       // 0 = hardware concurrency
+  bool progress = true;  // progress lines on stderr
+};
+
+// Builds a complete certificate (JSON, see SPEC.md) for `model`. Throws std::runtime_error with a
+// one-line message when the strategy cannot handle the model (e.g. non-zero biases).
+using ProveFunction = std::function<nlohmann::json(const LoadedModel&, const ProveOptions&)>;
+
+struct StrategyInfo {
+  std::string name;         // e.g. "brute-force", "cubic", "subcubic/<EU>/<attn>/<EQKE-err>"
+  std::string description;  // one line for `mechcert strategies`
+  ProveFunction prove;
+};
+
+// Name -> strategy, ordered by name.
+std::map<std::string, StrategyInfo>& strategy_registry();
+
+struct StrategyRegistration {
+  explicit StrategyRegistration(StrategyInfo info) {
+    auto name = info.name;
+    strategy_registry().emplace(std::move(name), std::move(info));
+  }
+};
+
+}  // namespace mechcert

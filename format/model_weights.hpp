@@ -68,6 +68,10 @@ struct ModelOverrides {
 // with a one-line message on any problem; never returns a partially valid model.
 LoadedModel load_model(const std::string& path, const ModelOverrides& overrides = {});
 
+// Same, from bytes already in memory (fuzzing, tests); `display_name` prefixes error messages.
+LoadedModel load_model_from_bytes(const std::vector<uint8_t>& bytes, const std::string& display_name,
+                                  const ModelOverrides& overrides = {});
+
 // Writes a model as safetensors with TransformerLens names and __metadata__ (task, k, vocab,
 // seed). With DType::F32 every value must already be exactly representable as float32.
 void save_model(const std::string& path, const ModelWeights& weights, DType dtype = DType::F32);

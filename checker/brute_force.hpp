@@ -1,0 +1,48 @@
+// Step kind "brute-force" (SPEC.md "Brute force", docs/spec/40-brute-force.md).
+//
+// Lemma. For every input t in {0..v-1}^k with m = max(t), q = t_{k-1}, and every upper bound
+// U_x >= W * logit_x (x != m) and lower bound L_m <= W * logit_m, where W = sum_p w_p > 0 is the
+// softmax denominator scaled by any positive constant: if L_m > U_x for all x != m then
+// logit_m > logit_x for all x != m, i.e. the model answers m strictly.
+// The checker computes such bounds for all v^k inputs and counts the inputs where the test holds;
+// that count is a lower bound on the number of inputs the model gets right (ties never count).
+//
+// Cost: exact path terms (GMP), v^2 k exp enclosures (MPFR), then per input about v_out rounded-up
+// additions and v_out comparisons (prefix sums over positions, query outermost). About 1 s for
+// v = 64, k = 4 on two cores. The count and the op counts do not depend on the thread count.
+#pragma once
+#include <cstdint>
+
+#include "checker/check.hpp"
+#include "checker/proof_length.hpp"
+#include "format/model_weights.hpp"
+
+namespace mechcert {
+
+// Refuses more inputs than this (the check would run for hours).
+inline constexpr uint64_t kMaxBruteForceInputs = uint64_t{1} << 40;
+
+struct BruteForceCount {
+  uint64_t certified = 0;    // inputs whose correct logit provably exceeds every wrong logit
+  uint64_t total = 0;        // v^k
+  OpCounts ops;
+  uint64_t paper_flops = 0;  // the paper's brute-force FLOP convention
+};
+
+// Which instruction set runs the per-input test. Every path performs the same IEEE operations in
+// the same order per output, so all give the same count; tests run each one.
+enum class SimdPath { automatic, scalar, sse2, avx2 };
+
+// Certified count of a zero-bias model over all v^k inputs. Throws std::runtime_error if the
+// model has non-zero biases, v_out < v, or v^k > kMaxBruteForceInputs.
+BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads,
+                                            SimdPath simd = SimdPath::automatic);
+
+// The paper's FLOP count for brute force: v^k * (one forward pass on k positions + last-position
+// log-softmax loss + argmax accuracy), charged by the rules of reference-algorithms.md 7.1.
+uint64_t brute_force_paper_flops(int64_t v, int64_t k, int64_t d, int64_t d_head, int64_t v_out);
+
+// The checker function for strategy "brute-force": steps = [{"kind": "brute-force"}].
+StrategyOutcome check_brute_force(const StrategyInput& in);
+
+}  // namespace mechcert

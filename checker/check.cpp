@@ -1,0 +1,77 @@
+#include "checker/check.hpp"
+
+#include <map>
+
+#include "checker/brute_force.hpp"
+#include "checker/cubic.hpp"
+
+namespace mechcert {
+
+StrategyCheck find_strategy_check(const std::string& strategy) {
+  static const std::map<std::string, StrategyCheck> table = {
+      {"brute-force", &check_brute_force},  // SPEC "Brute force" (docs/spec/40-brute-force.md)
+      {"cubic", &check_cubic_strategy},     // SPEC "Cubic" (docs/spec/50-cubic.md)
+  };
+  auto it = table.find(strategy);
+  return it == table.end() ? nullptr : it->second;
+}
+
+void expect_step_kinds(const Certificate& cert, const std::vector<std::string>& kinds) {
+  for (size_t i = 0; i < cert.steps.size() && i < kinds.size(); ++i)
+    if (cert.step_kind(i) != kinds[i])
+      cert.step_path(i).field("kind").fail("step kind \"" + cert.step_kind(i) + "\", expected \"" +
+                                           kinds[i] + "\" for strategy " + cert.strategy);
+  if (cert.steps.size() != kinds.size())
+    JsonPath{cert.display_name, "steps"}.fail(std::to_string(cert.steps.size()) +
+                                              " steps, strategy " + cert.strategy + " has " +
+                                              std::to_string(kinds.size()));
+}
+
+namespace {
+void reject(const std::string& why) { throw CertificateRejected(why); }
+}  // namespace
+
+CheckResult check_certificate(const LoadedModel& model, const Certificate& cert, int threads) {
+  const ModelWeights& w = model.weights;
+  if (cert.model.sha256 != model.sha256)
+    reject("model: the certificate is for model " + cert.model.sha256 + ", not " + model.sha256 +
+           " (" + model.path + ")");
+  if (w.task != cert.task.name)
+    reject("task: the model was trained for \"" + w.task + "\", the certificate is for \"" +
+           cert.task.name + "\"");
+  auto same = [&](const char* what, int64_t in_cert, int64_t in_model) {
+    if (in_cert != in_model)
+      reject(std::string(what) + ": the certificate says " + std::to_string(in_cert) +
+             ", the model has " + std::to_string(in_model));
+  };
+  same("task.vocab", cert.task.vocab, w.v);
+  same("task.k", cert.task.k, w.k);
+  same("model.d_model", cert.model.d_model, w.d);
+  same("model.d_head", cert.model.d_head, w.d_head);
+  same("model.d_vocab_out", cert.model.d_vocab_out, w.v_out);
+  if (w.v_out < w.v)
+    reject("model: d_vocab_out " + std::to_string(w.v_out) + " < vocab " + std::to_string(w.v) +
+           ": the label max(t) cannot be predicted");
+  if (w.has_nonzero_bias())
+    reject("model: non-zero biases; the proofs of SPEC.md assume zero biases (b_Q, b_K, b_V, b_O, b_U)");
+
+  const StrategyCheck check = find_strategy_check(cert.strategy);
+  if (!check) JsonPath{cert.display_name, "strategy"}.fail("unknown strategy \"" + cert.strategy + "\"");
+  const StrategyOutcome outcome = check(StrategyInput{model, cert, threads});
+  if (cert.claim_correct > outcome.certified)
+    reject("claim: claims " + cert.claim_correct.str() + " correct inputs, the steps certify only " +
+           outcome.certified.str());
+
+  CheckResult r;
+  r.valid = true;
+  r.strategy = cert.strategy;
+  r.model_sha256 = model.sha256;
+  r.bound_num = cert.claim_correct;
+  r.bound_den = cert.claim_total;
+  r.certified = outcome.certified;
+  r.length.ops = outcome.ops;
+  r.length.paper_flops = outcome.paper_flops;
+  return r;
+}
+
+}  // namespace mechcert

@@ -1,0 +1,345 @@
+#include "checker/cubic.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include <mpfr.h>
+
+#include "checker/exp_bounds.hpp"
+#include "checker/fp_environment.hpp"
+#include "checker/interval.hpp"
+#include "checker/path_terms.hpp"
+
+namespace mechcert {
+namespace {
+
+// Per query q: the positional weights ω[q,p] of the k-1 non-query positions as order-statistic
+// sums (Lemma C6), and the query slot's weight.
+struct QueryPositions {
+  Interval omega_query;                    // ω[q, k-1]
+  std::vector<double> small_lo, small_hi;  // [j]: sum of the j smallest ω (lower, upper bound)
+  std::vector<double> large_lo, large_hi;  // [j]: sum of the j largest ω
+  Interval small(int64_t j) const {
+    return {small_lo[static_cast<size_t>(j)], small_hi[static_cast<size_t>(j)]};
+  }
+  Interval large(int64_t j) const {
+    return {large_lo[static_cast<size_t>(j)], large_hi[static_cast<size_t>(j)]};
+  }
+};
+
+// Product of two non-negative intervals (lo >= 0), rounded outward.
+inline Interval mul_pos(Interval a, Interval b) {
+  return {mul_down(a.lo, b.lo), mul_up(a.hi, b.hi)};
+}
+
+std::string hex(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a", x);
+  return buf;
+}
+
+// Each row q of `x` minus its largest entry, exactly (so every entry is <= 0).
+ExactMatrix shift_rows_to_max(const ExactMatrix& x) {
+  ExactMatrix out = x;
+  for (int64_t r = 0; r < x.rows; ++r) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < x.cols; ++c)
+      if (x.at(r, c) > x.at(r, best)) best = c;
+    for (int64_t c = 0; c < x.cols; ++c) out.at(r, c) = x.at(r, c) - x.at(r, best);
+  }
+  return out;
+}
+
+// exp((x[i,j]) / sqrt(d_head)) enclosed per entry, rows split over `threads` threads. Every entry
+// is computed by the same scalar function whatever the split, so the result is thread-independent.
+IntervalMatrix exp_enclose_parallel(const ExactMatrix& x, int64_t d_head, int threads) {
+  IntervalMatrix out;
+  out.rows = x.rows;
+  out.cols = x.cols;
+  out.lo.resize(x.data.size());
+  out.hi.resize(x.data.size());
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, x.rows));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
+  auto work = [&](int64_t part) {
+    try {
+      for (int64_t r = x.rows * part / n; r < x.rows * (part + 1) / n; ++r)
+        for (int64_t c = 0; c < x.cols; ++c) {
+          const Interval e = exp_div_sqrt_enclose(x.at(r, c), x.exponent, d_head);
+          const auto i = static_cast<size_t>(r * x.cols + c);
+          out.lo[i] = e.lo;
+          out.hi[i] = e.hi;
+        }
+    } catch (...) {
+      errors[static_cast<size_t>(part)] = std::current_exception();
+    }
+    if (part > 0) mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread constant caches
+  };
+  std::vector<std::thread> pool;
+  for (int64_t part = 1; part < n; ++part) pool.emplace_back(work, part);
+  work(0);
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
+}
+
+// Lemma C6: order-statistic sums of the non-query positional weights, per query. Needs FE_UPWARD.
+__attribute__((noinline)) std::vector<QueryPositions> query_positions(const CubicTables& t) {
+  std::vector<QueryPositions> out(static_cast<size_t>(t.v));
+  const int64_t r = t.k - 1;  // non-query positions
+  std::vector<double> lo(static_cast<size_t>(r)), hi(static_cast<size_t>(r));
+  for (int64_t q = 0; q < t.v; ++q) {
+    QueryPositions& qp = out[static_cast<size_t>(q)];
+    qp.omega_query = t.omega.at(q, t.k - 1);
+    for (int64_t p = 0; p < r; ++p) {
+      lo[static_cast<size_t>(p)] = t.omega.at(q, p).lo;
+      hi[static_cast<size_t>(p)] = t.omega.at(q, p).hi;
+    }
+    std::sort(lo.begin(), lo.end());
+    std::sort(hi.begin(), hi.end());
+    qp.small_lo.assign(static_cast<size_t>(r + 1), 0.0);
+    qp.small_hi = qp.small_lo;
+    qp.large_lo = qp.small_lo;
+    qp.large_hi = qp.small_lo;
+    for (int64_t j = 0; j < r; ++j) {
+      const auto J = static_cast<size_t>(j), back = static_cast<size_t>(r - 1 - j);
+      qp.small_lo[J + 1] = add_down(qp.small_lo[J], lo[J]);
+      qp.small_hi[J + 1] = add_up(qp.small_hi[J], hi[J]);
+      qp.large_lo[J + 1] = add_down(qp.large_lo[J], lo[back]);
+      qp.large_hi[J + 1] = add_up(qp.large_hi[J], hi[back]);
+    }
+  }
+  return out;
+}
+
+// Upper bound of exact(a) - exact(b) from enclosures.
+inline double diff_up(Interval a, Interval b) { return sub_up(a.hi, b.lo); }
+
+// SPEC 5.9: rows [begin, end) (whole max tokens), streamed by max token. Needs FE_UPWARD (the
+// calling thread holds the guard).
+__attribute__((noinline)) void verify_rows(const CubicTables& t,
+                                           const std::vector<QueryPositions>& pos,
+                                           const std::vector<CubicCase>& cases, size_t begin,
+                                           size_t end, const std::string& where) {
+  const int64_t v = t.v, k = t.k;
+  std::vector<double> PV(static_cast<size_t>(v)), Y(static_cast<size_t>(v));
+  auto fail = [&](size_t i, const std::string& what, double bound) {
+    const CubicCase& cc = cases[i];
+    throw CertificateRejected(where + "[" + std::to_string(i) + "] (m=" + std::to_string(cc.m) +
+                              ", q=" + std::to_string(cc.q) + ", c=" + std::to_string(cc.c) +
+                              "): " + what + " not certified (upper bound " + hex(bound) +
+                              " >= 0)");
+  };
+  size_t i = begin;
+  while (i < end) {
+    const int64_t m = cases[i].m;
+    // Lemma C2: PV[x] = max_p PVc[p,x] and Y[t] = max_{x != m} (EVc[t,x] + PV[x]), upper bounds.
+    for (int64_t x = 0; x < v; ++x) {
+      double best = diff_up(t.PVOU.at(0, x), t.PVOU.at(0, m));
+      for (int64_t p = 1; p < k; ++p)
+        best = std::max(best, diff_up(t.PVOU.at(p, x), t.PVOU.at(p, m)));
+      PV[static_cast<size_t>(x)] = best;
+    }
+    for (int64_t tok = 0; tok <= m; ++tok) {
+      double best = -HUGE_VAL;
+      for (int64_t x = 0; x < v; ++x) {
+        if (x == m) continue;
+        best = std::max(best, add_up(diff_up(t.EVOU.at(tok, x), t.EVOU.at(tok, m)),
+                                     PV[static_cast<size_t>(x)]));
+      }
+      Y[static_cast<size_t>(tok)] = best;
+    }
+    int64_t q = -1;
+    double E = 0;  // Lemma C2: upper bound of E_q = max_{x != m} EUc[q,x]
+    for (; i < end && cases[i].m == m; ++i) {
+      const CubicCase& cc = cases[i];
+      if (cc.q != q) {
+        q = cc.q;
+        E = -HUGE_VAL;
+        for (int64_t x = 0; x < v; ++x)
+          if (x != m) E = std::max(E, diff_up(t.EU.at(q, x), t.EU.at(q, m)));
+      }
+      const QueryPositions& qp = pos[static_cast<size_t>(q)];
+      const Interval u_q = t.u.at(q, q), u_m = t.u.at(q, m);
+      const Interval W_query = mul_pos(qp.omega_query, u_q);  // weight of the query slot
+      if (cc.c == 0 && q == m) {
+        // SPEC 5.8: the input (m, ..., m).
+        for (int64_t x = 0; x < v; ++x) {
+          if (x == m) continue;
+          const double L = add_up(add_up(diff_up(t.EU.at(m, x), t.EU.at(m, m)),
+                                         diff_up(t.EVOU.at(m, x), t.EVOU.at(m, m))),
+                                  PV[static_cast<size_t>(x)]);
+          if (!(L < 0)) fail(i, "logit x=" + std::to_string(x), L);
+        }
+      } else if (cc.c == 0) {
+        // SPEC 5.8: the input (m, ..., m, q); Z·(EUc + PV) + W_M·EVc[m] + W_Q·EVc[q] < 0.
+        const Interval W_max = mul_pos(u_m, qp.large(k - 1));
+        const Interval Z = add(W_max, W_query);
+        for (int64_t x = 0; x < v; ++x) {
+          if (x == m) continue;
+          const double a =
+              add_up(diff_up(t.EU.at(q, x), t.EU.at(q, m)), PV[static_cast<size_t>(x)]);
+          const double b = diff_up(t.EVOU.at(m, x), t.EVOU.at(m, m));
+          const double e = diff_up(t.EVOU.at(q, x), t.EVOU.at(q, m));
+          const double L = add_up(add_up(mul_nonneg_upper(Z, a), mul_nonneg_upper(W_max, b)),
+                                  mul_nonneg_upper(W_query, e));
+          if (!(L < 0)) fail(i, "logit x=" + std::to_string(x), L);
+        }
+      } else {
+        // Lemmas C3-C5: both extreme placements, each certified value n.
+        const int64_t j = k - 1 - cc.c;
+        const double y_q = add_up(E, Y[static_cast<size_t>(q)]);
+        const double y_m = add_up(E, Y[static_cast<size_t>(m)]);
+        const Interval nonmax[2] = {qp.large(cc.c), qp.small(cc.c)};
+        const double fixed[2] = {add_up(mul_nonneg_upper(W_query, y_q),
+                                        mul_nonneg_upper(mul_pos(u_m, qp.small(j)), y_m)),
+                                 add_up(mul_nonneg_upper(W_query, y_q),
+                                        mul_nonneg_upper(mul_pos(u_m, qp.large(j)), y_m))};
+        for (int64_t n = 0; n < m; ++n) {
+          if (!cc.contains(n)) continue;
+          const double y_n = add_up(E, Y[static_cast<size_t>(n)]);
+          const Interval u_n = t.u.at(q, n);
+          for (int r = 0; r < 2; ++r) {
+            const double F = add_up(fixed[r], mul_nonneg_upper(mul_pos(u_n, nonmax[r]), y_n));
+            if (!(F < 0)) fail(i, "value n=" + std::to_string(n), F);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Proof length of verify_rows, by formula from the shapes and the case list (SPEC 5.12).
+void count_row_ops(const CubicTables& t, const std::vector<CubicCase>& cases, OpCounts& ops) {
+  const auto v = static_cast<uint64_t>(t.v), k = static_cast<uint64_t>(t.k);
+  ops.interval_add += v * 4 * (k - 1);       // order-statistic prefix sums
+  ops.compare += v * 2 * (k - 1) * (k - 1);  // sorting lo and hi (charged (k-1)^2 each)
+  int64_t m_prev = -1, q_prev = -1;
+  for (const CubicCase& cc : cases) {
+    const auto m = static_cast<uint64_t>(cc.m);
+    if (cc.m != m_prev) {
+      ops.interval_add += k * v + (m + 1) * (v - 1) * 2;
+      ops.compare += k * v + (m + 1) * (v - 1);
+      m_prev = cc.m;
+      q_prev = -1;
+    }
+    if (cc.q != q_prev) {
+      ops.interval_add += v - 1;
+      ops.compare += v - 1;
+      q_prev = cc.q;
+    }
+    ops.interval_mul += 2;  // W_query
+    if (cc.c == 0 && cc.q == cc.m) {
+      ops.interval_add += (v - 1) * 3;
+      ops.compare += v - 1;
+    } else if (cc.c == 0) {
+      ops.interval_mul += 2;
+      ops.interval_add += 2 + (v - 1) * 6;
+      ops.interval_mul += (v - 1) * 3;
+      ops.compare += v - 1;
+    } else {
+      const auto s = static_cast<uint64_t>(cc.size);
+      ops.interval_add += 4 + s * 3;
+      ops.interval_mul += 8 + s * 6;
+      ops.compare += s * 2;
+    }
+  }
+}
+
+}  // namespace
+
+CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops, int threads) {
+  if (w.has_nonzero_bias())
+    throw CertificateRejected("cubic: model has non-zero biases (SPEC 5.2)");
+  if (w.v_out != w.v) throw CertificateRejected("cubic: needs d_vocab_out == d_vocab");
+  if (w.k < 2 || w.v < 2) throw CertificateRejected("cubic: needs k >= 2 and v >= 2");
+  const int64_t v = w.v, k = w.k;
+  const ExactPathTerms exact = compute_path_terms(w, ops, paper_flops);  // Lemma C1
+  CubicTables t;
+  t.v = v;
+  t.k = k;
+  t.EU = enclose(exact.EU);
+  t.EVOU = enclose(exact.EVOU);
+  t.PVOU = enclose(exact.PVOU);
+  ops.enclose += static_cast<uint64_t>(2 * v * v + k * v);
+  t.u = exp_enclose_parallel(shift_rows_to_max(exact.EQKE), w.d_head, threads);
+  t.omega = exp_enclose_parallel(shift_rows_to_max(exact.EQKP), w.d_head, threads);
+  const auto exps = static_cast<uint64_t>(v * v + v * k);
+  ops.exact_add += 2 * exps;  // row maxima and shifts
+  ops.exp += exps;
+  paper_flops += 2 * exps;  // shift + exp, one per entry each
+  return t;
+}
+
+CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& cases,
+                         const std::string& where, int threads) {
+  CubicVerdict verdict;
+  const CubicTables t = cubic_tables(w, verdict.ops, verdict.paper_flops, threads);
+  std::vector<QueryPositions> pos;
+  {
+    UpwardRounding guard;
+    pos = query_positions(t);
+  }
+  // Rows split into `threads` runs of whole max tokens; each thread sets its own rounding mode.
+  // A failure is reported for the smallest failing row index whatever the split: each run stops
+  // at its first failure and the runs are in row order.
+  const size_t parts = static_cast<size_t>(std::max(1, threads));
+  std::vector<size_t> bounds{0};
+  for (size_t p = 1; p < parts; ++p) {
+    size_t b = std::max(bounds.back(), cases.size() * p / parts);
+    while (b > 0 && b < cases.size() && cases[b].m == cases[b - 1].m) ++b;
+    bounds.push_back(b);
+  }
+  bounds.push_back(cases.size());
+  std::vector<std::exception_ptr> errors(parts);
+  auto work = [&](size_t part) {
+    try {
+      UpwardRounding guard;
+      verify_rows(t, pos, cases, bounds[part], bounds[part + 1], where);
+    } catch (...) {
+      errors[part] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t part = 1; part < parts; ++part) pool.emplace_back(work, part);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  OpCounts rows;
+  count_row_ops(t, cases, rows);
+  verdict.ops += rows;
+  verdict.paper_flops += rows.interval_add + rows.interval_mul + rows.compare;
+  verdict.count = cubic_count(cases, w.v, w.k);
+  verdict.ops.int_op += 2 * cases.size() * static_cast<uint64_t>(w.k);  // counting (big integers)
+  return verdict;
+}
+
+StrategyOutcome check_cubic_strategy(const StrategyInput& input) {
+  const Certificate& cert = input.cert;
+  const ModelWeights& w = input.model.weights;
+  expect_step_kinds(cert, {"path-tables", "cubic-classes"});
+  {
+    FieldReader r(cert.steps[0], cert.step_path(0));
+    r.expect_string("kind", "path-tables");
+    r.finish();
+  }
+  FieldReader r(cert.steps[1], cert.step_path(1));
+  r.expect_string("kind", "cubic-classes");
+  const nlohmann::json& rows = r.array("cases", 0, kMaxCubicRows);
+  r.finish();
+  const JsonPath where = r.field("cases");
+  const std::vector<CubicCase> cases = parse_cubic_cases(rows, w.v, w.k, where);
+  const std::string prefix = where.file.empty() ? where.path : where.file + ": " + where.path;
+  CubicVerdict verdict = check_cubic(w, cases, prefix, input.threads);
+  StrategyOutcome out;
+  out.certified = std::move(verdict.count);
+  out.ops = verdict.ops;
+  out.paper_flops = verdict.paper_flops;
+  return out;
+}
+
+}  // namespace mechcert

@@ -1,0 +1,59 @@
+// The cubic proof's bounds (SPEC.md section 5, Lemmas C1-C6; paper: reference-algorithms.md §5):
+// decides, with exact path tables and outward-rounded binary64, whether every listed class
+// Cls(m, q, c, S) consists of correctly classified inputs.
+//
+// What it costs: the five path tables exactly (O(v^2·d + v·d^2) GMP multiply-adds), 2 MPFR exps
+// per entry of EQKE and EQKP, then per max token m O(v·(m+1) + k·v) interval operations and
+// O(1) per listed (m, q, c, n). Memory O(v^2 + v·k) besides the case list: no table of size v^3
+// is ever formed. The exps and the rows run on `threads` threads; the result (verdict, message,
+// counts) depends on nothing but the inputs.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "checker/check.hpp"
+#include "checker/cubic_cases.hpp"
+#include "checker/exact_matrix.hpp"
+#include "checker/proof_length.hpp"
+#include "format/model_weights.hpp"
+
+namespace mechcert {
+
+// At most one row per class (m, q, c): v^2 k / 2 for the largest v and k the format allows is far
+// more than any real certificate; this bounds allocation before parsing.
+inline constexpr size_t kMaxCubicRows = size_t{1} << 26;
+
+// Lemma C1: enclosures of the path tables of a zero-bias model, exponentials already shifted.
+struct CubicTables {
+  int64_t v = 0, k = 0;
+  IntervalMatrix EU;     // [v, v]  (E + P_{k-1}) U
+  IntervalMatrix EVOU;   // [v, v]  E V O U
+  IntervalMatrix PVOU;   // [k, v]  P V O U
+  IntervalMatrix u;      // [v, v]  exp((EQKE[q,t] - max_t EQKE[q,t]) / s)
+  IntervalMatrix omega;  // [v, k]  exp((EQKP[q,p] - max_p EQKP[q,p]) / s)
+};
+
+// Computes the tables exactly from the weights and encloses them. Throws CertificateRejected if the
+// model has a non-zero bias, v_out != v or k < 2 (the lemmas do not apply).
+// The exps run on `threads` threads (>= 1); the tables do not depend on it.
+CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops,
+                         int threads = 1);
+
+struct CubicVerdict {
+  BigInt count;  // inputs covered by the (all certified) rows, Lemma C7
+  OpCounts ops;  // proof length by kind
+  uint64_t paper_flops = 0;
+};
+
+// Checks every row of `cases` (already validated by parse_cubic_cases) against SPEC 5.8-5.9 and
+// counts the covered inputs. Throws CertificateRejected naming `where`[i] and the first failing
+// value. Requires require_sound_fp_environment() to have passed; sets the rounding mode itself.
+CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& cases,
+                         const std::string& where, int threads = 1);
+
+// The strategy "cubic" (SPEC 5.1): steps [path-tables, cubic-classes]; parses, checks, counts.
+StrategyOutcome check_cubic_strategy(const StrategyInput& input);
+
+}  // namespace mechcert

@@ -1,0 +1,28 @@
+// The model's path terms, computed exactly from the weights (reference-algorithms.md section 1.1):
+//   logit_x = EU[q,x] + sum_p a_p (EVOU[t_p,x] + PVOU[p,x]),   score_p = (EQKE[q,t_p] + EQKP[q,p]),
+//   a = softmax(score / sqrt(d_head)),
+// with Eq = W_E + W_pos[k-1] (the query row), EU = Eq U, EVOU = E V O U, PVOU = P V O U,
+// EQKE = Eq Q K^T E^T, EQKP = Eq Q K^T P^T. Exact because the biases are zero (the checker
+// rejects models with non-zero biases before calling this). Every entry is an exact dyadic
+// rational; cost O(v^2 d + v d^2) GMP multiply-adds (about 10 ms for v = 64, d = 32).
+// See SPEC.md "Path terms" (docs/spec/30-arithmetic.md).
+#pragma once
+#include "checker/exact_matrix.hpp"
+#include "checker/proof_length.hpp"
+#include "format/model_weights.hpp"
+
+namespace mechcert {
+
+struct ExactPathTerms {
+  ExactMatrix EU;    // [v, v_out]  (E + P_last) U
+  ExactMatrix EVOU;  // [v, v_out]  E V O U
+  ExactMatrix PVOU;  // [k, v_out]  P V O U
+  ExactMatrix EQKE;  // [v, v]      (E + P_last) Q K^T E^T
+  ExactMatrix EQKP;  // [v, k]      (E + P_last) Q K^T P^T
+};
+
+// Computes all five exactly; adds the GMP operations it performed to `ops` and their cost in the
+// paper's convention to `paper_flops` (matmuls as outputs * (2 inner - 1), adds 1 per element).
+ExactPathTerms compute_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops);
+
+}  // namespace mechcert

@@ -1,0 +1,197 @@
+#include "generator/cubic_search.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+namespace mechcert {
+namespace {
+
+using boost::multiprecision::cpp_int;
+
+// Per query q: shifted exponentiated scores and the prefix sums of the sorted positional weights.
+struct QueryWeights {
+  std::vector<double> u;      // u[t] = exp((EQKE[q,t] - max_t EQKE[q,t]) / s)
+  double w_query = 0;         // ω[k-1] = exp((EQKP[q,k-1] - max_p EQKP[q,p]) / s)
+  std::vector<double> small;  // small[j] = sum of the j smallest ω[p], p < k-1
+  std::vector<double> large;  // large[j] = sum of the j largest
+};
+
+std::vector<QueryWeights> query_weights(const PathTables& t) {
+  const int64_t v = t.v, k = t.k;
+  std::vector<QueryWeights> out(static_cast<size_t>(v));
+  for (int64_t q = 0; q < v; ++q) {
+    QueryWeights& w = out[static_cast<size_t>(q)];
+    const double row_max = t.EQKE.row(q).maxCoeff();
+    const double pos_max = t.EQKP.row(q).maxCoeff();
+    w.u.resize(static_cast<size_t>(v));
+    for (int64_t x = 0; x < v; ++x)
+      w.u[static_cast<size_t>(x)] = std::exp((t.EQKE(q, x) - row_max) / t.scale);
+    std::vector<double> om;
+    for (int64_t p = 0; p + 1 < k; ++p) om.push_back(std::exp((t.EQKP(q, p) - pos_max) / t.scale));
+    w.w_query = std::exp((t.EQKP(q, k - 1) - pos_max) / t.scale);
+    std::sort(om.begin(), om.end());
+    w.small.assign(om.size() + 1, 0.0);
+    w.large.assign(om.size() + 1, 0.0);
+    for (size_t j = 0; j < om.size(); ++j) {
+      w.small[j + 1] = w.small[j] + om[j];
+      w.large[j + 1] = w.large[j] + om[om.size() - 1 - j];
+    }
+  }
+  return out;
+}
+
+cpp_int binomial(int64_t n, int64_t r) {
+  cpp_int b = 1;
+  for (int64_t i = 1; i <= r; ++i) b = b * (n - r + i) / i;
+  return b;
+}
+
+// All rows of one max token m (SPEC 5.8-5.9 in double precision).
+std::vector<CubicRow> rows_for_max(const PathTables& t, const std::vector<QueryWeights>& qw,
+                                   int64_t m, double margin, double scale) {
+  const int64_t v_out = t.v_out, k = t.k;
+  std::vector<CubicRow> rows;
+  const auto& EU = t.EU;
+  const auto& EVOU = t.EVOU;
+  const auto& PVOU = t.PVOU;
+  // PV[x] = max_p PVc[p,x]
+  std::vector<double> PV(static_cast<size_t>(v_out));
+  for (int64_t x = 0; x < v_out; ++x) {
+    double best = -std::numeric_limits<double>::infinity();
+    for (int64_t p = 0; p < k; ++p) best = std::max(best, PVOU(p, x) - PVOU(p, m));
+    PV[static_cast<size_t>(x)] = best;
+  }
+  // Y[t] = max_{x != m} (EVc[t,x] + PV[x]) for t <= m
+  std::vector<double> Y(static_cast<size_t>(m + 1));
+  for (int64_t tok = 0; tok <= m; ++tok) {
+    double best = -std::numeric_limits<double>::infinity();
+    const double base = EVOU(tok, m);
+    for (int64_t x = 0; x < v_out; ++x) {
+      if (x == m) continue;
+      best = std::max(best, EVOU(tok, x) - base + PV[static_cast<size_t>(x)]);
+    }
+    Y[static_cast<size_t>(tok)] = best;
+  }
+  std::vector<uint8_t> ok(static_cast<size_t>(m));
+  for (int64_t q = 0; q <= m; ++q) {
+    const QueryWeights& w = qw[static_cast<size_t>(q)];
+    double E = -std::numeric_limits<double>::infinity();
+    for (int64_t x = 0; x < v_out; ++x) {
+      if (x != m) E = std::max(E, EU(q, x) - EU(q, m));
+    }
+    const double T = w.large[static_cast<size_t>(k - 1)];
+    // c = 0: one input, joint maximum over x (SPEC 5.8).
+    {
+      bool certified = true;
+      if (q == m) {
+        for (int64_t x = 0; x < v_out && certified; ++x) {
+          if (x == m) continue;
+          const double L =
+              (EU(m, x) - EU(m, m)) + (EVOU(m, x) - EVOU(m, m)) + PV[static_cast<size_t>(x)];
+          certified = L < -margin * scale;
+        }
+      } else {
+        const double WM = w.u[static_cast<size_t>(m)] * T;
+        const double WQ = w.w_query * w.u[static_cast<size_t>(q)];
+        const double Z = WM + WQ;
+        for (int64_t x = 0; x < v_out && certified; ++x) {
+          if (x == m) continue;
+          const double a = EU(q, x) - EU(q, m) + PV[static_cast<size_t>(x)];
+          const double b = EVOU(m, x) - EVOU(m, m);
+          const double cq = EVOU(q, x) - EVOU(q, m);
+          const double L = Z * a + WM * b + WQ * cq;
+          certified = L < -margin * Z * scale;
+        }
+      }
+      if (certified) rows.push_back(CubicRow{m, q, 0, "", 1});
+    }
+    // c >= 1: per value n < m, both extreme placements (SPEC 5.5), unnormalised sign form.
+    const int64_t c_max = (q == m) ? k - 1 : k - 2;
+    const double yq = E + Y[static_cast<size_t>(q)], ym = E + Y[static_cast<size_t>(m)];
+    const double Q = w.w_query * w.u[static_cast<size_t>(q)];
+    const double um = w.u[static_cast<size_t>(m)];
+    for (int64_t c = 1; c <= c_max && m > 0; ++c) {
+      const int64_t j = k - 1 - c;
+      const double A[2] = {w.small[static_cast<size_t>(j)], w.large[static_cast<size_t>(j)]};
+      const double B[2] = {w.large[static_cast<size_t>(c)], w.small[static_cast<size_t>(c)]};
+      int64_t g = 0;
+      for (int64_t n = 0; n < m; ++n) {
+        const double yn = E + Y[static_cast<size_t>(n)];
+        const double un = w.u[static_cast<size_t>(n)];
+        bool good = true;
+        for (int r = 0; r < 2 && good; ++r) {
+          const double F = Q * yq + um * A[r] * ym + un * B[r] * yn;
+          good = F < -margin * (Q + um * A[r] + un * B[r]) * scale;
+        }
+        ok[static_cast<size_t>(n)] = good;
+        g += good;
+      }
+      if (g > 0) rows.push_back(CubicRow{m, q, c, cubic_mask_hex(ok), g});
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string cubic_mask_hex(const std::vector<uint8_t>& certified_n) {
+  const size_t m = certified_n.size();
+  const size_t digits = (m + 3) / 4;
+  std::string hex(digits, '0');
+  for (size_t d = 0; d < digits; ++d) {
+    unsigned value = 0;
+    for (unsigned b = 0; b < 4; ++b) {
+      const size_t n = 4 * d + b;
+      if (n < m && certified_n[n]) value |= 1u << b;
+    }
+    hex[digits - 1 - d] = "0123456789abcdef"[value];
+  }
+  return hex;
+}
+
+CubicSearchResult cubic_search(const PathTables& t, const CubicSearchOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (t.v_out != t.v) throw std::invalid_argument("cubic: needs d_vocab_out == d_vocab");
+  if (t.k < 2) throw std::invalid_argument("cubic: needs k >= 2");
+  const std::vector<QueryWeights> qw = query_weights(t);
+  const int64_t v = t.v;
+  // Magnitude of a logit difference: the margin is relative to it.
+  const double scale = 2 * (t.EU.cwiseAbs().maxCoeff() + t.EVOU.cwiseAbs().maxCoeff() +
+                            2 * t.PVOU.cwiseAbs().maxCoeff());
+  std::vector<std::vector<CubicRow>> per_m(static_cast<size_t>(v));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = static_cast<int>(std::min<int64_t>(threads, v));
+  std::atomic<int64_t> next{v - 1};  // heaviest (largest m) first
+  auto work = [&] {
+    for (int64_t m; (m = next.fetch_sub(1)) >= 0;) {
+      per_m[static_cast<size_t>(m)] = rows_for_max(t, qw, m, options.margin, scale);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+
+  CubicSearchResult result;
+  std::vector<cpp_int> binom(static_cast<size_t>(t.k));
+  for (int64_t c = 0; c < t.k; ++c) binom[static_cast<size_t>(c)] = binomial(t.k - 1, c);
+  for (auto& rows : per_m) {
+    for (auto& row : rows) {
+      result.count +=
+          binom[static_cast<size_t>(row.c)] *
+          boost::multiprecision::pow(cpp_int(row.certified), static_cast<unsigned>(row.c));
+      result.rows.push_back(std::move(row));
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace mechcert

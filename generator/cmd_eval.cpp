@@ -58,6 +58,7 @@ int cmd_eval(int argc, char** argv) {
         {"total", r.total},
         {"argmax_correct", r.argmax_correct},
         {"strict_correct", r.strict_correct},
+        {"fragile_correct", r.fragile_correct},
         {"accuracy", accuracy},
         {"strict_accuracy", strict_accuracy},
         {"k", model.weights.k},

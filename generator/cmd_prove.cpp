@@ -78,7 +78,7 @@ int cmd_prove(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   {
     std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-    out << cert.dump(1) << "\n";
+    out << cert.dump() << "\n";  // compact: cubic case lists are 5x smaller than indented
     if (!out) {
       std::fprintf(stderr, "mechcert prove: cannot write %s\n", out_path.c_str());
       return 2;

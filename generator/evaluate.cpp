@@ -28,7 +28,12 @@ constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
 struct Counts {
   uint64_t argmax = 0;
   uint64_t strict = 0;
+  uint64_t fragile = 0;  // strictly correct, but by a relative margin below kFragileMargin
 };
+
+// A strict win by less than this relative margin may be an artefact of double rounding; the
+// brute-force prover leaves such inputs out of its claim so the checker never has to reject it.
+constexpr double kFragileMargin = 1e-9;
 
 // The innermost level: for every token t of the last free position, the numerators are
 // N = S + rows[t] and the label is max(m, t). Counts N[label] > max_{x<label} N[x] together with
@@ -41,6 +46,11 @@ inline void judge(double correct, double below, double above, Counts& counts) {
   if (correct > below) {
     counts.argmax += correct >= above ? 1 : 0;
     counts.strict += correct > above ? 1 : 0;
+    const double runner_up = std::max(below, above);
+    counts.fragile += correct > runner_up &&
+                              correct - runner_up <= kFragileMargin * (std::fabs(correct) + std::fabs(runner_up))
+                          ? 1
+                          : 0;
   }
 }
 
@@ -344,6 +354,7 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
   for (const Counts& c : per_thread) {
     result.argmax_correct += c.argmax;
     result.strict_correct += c.strict;
+    result.fragile_correct += c.fragile;
   }
   result.threads = threads;
   result.seconds =

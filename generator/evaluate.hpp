@@ -27,6 +27,7 @@ struct EvalResult {
   uint64_t total = 0;           // v^k inputs
   uint64_t argmax_correct = 0;  // argmax of the logits (first index wins ties) == max token
   uint64_t strict_correct = 0;  // the max token's logit strictly exceeds every other logit
+  uint64_t fragile_correct = 0;  // of those, wins by a relative margin <= 1e-9 (rounding-sensitive)
   double seconds = 0.0;         // wall time of the enumeration (tables included)
   int threads = 0;              // threads actually used
 };

@@ -247,7 +247,10 @@ def campaign_for(tools, model, exact, strategy, workdir, args, names, transplant
     with open(cert) as f:
         doc = json.load(f)
     # A sidecar, if any, sits next to original.json; mutants are written beside it and name it.
-    all_mutants = list(mutants(doc, names))
+    # No-op edits (e.g. "all bits" of a mask that is already full) are not mutants. Compared as
+    # text: in Python 1 == 1.0 == True, but the checker must tell them apart.
+    original_text = json.dumps(doc, sort_keys=True)
+    all_mutants = [(d, m) for d, m in mutants(doc, names) if json.dumps(m, sort_keys=True) != original_text]
     total_sites = len(all_mutants)
     if args.max_mutants and len(all_mutants) > args.max_mutants:
         # keep every mutation outside the bulk step data, sample the rest deterministically

@@ -21,8 +21,10 @@ start=$(date +%s)
 cmake --build "$BUILD_DIR" -j"$JOBS"
 built=$(date +%s)
 
-# halt_on_error / abort_on_error: the first report fails the test. detect_leaks: leaks are bugs too.
+# halt_on_error / abort_on_error: the first report fails the test. detect_leaks: leaks are bugs too
+# (scripts/lsan.supp lists the one temporary suppression and why).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SRC/scripts/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 ctest_args=(--test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS")

@@ -223,8 +223,10 @@ Tally campaign(const Target& target, const Target& other, const std::string& str
   std::mt19937 rng(seed);
   std::shuffle(sites.begin(), sites.end(), rng);
   if (sites.size() > kMaxMutants) sites.resize(kMaxMutants);
+  const std::string original = doc.dump();
   for (auto& make : sites) {
     const Mutant m = make();
+    if (m.doc.dump() == original) continue;  // a no-op edit (e.g. "all bits" of a full mask) is not a mutant
     INFO(target.name << " / " << strategy << ": " << m.what);
     ++tally.tried;
     const bool ok = verify(target, m.doc, accepted);

@@ -8,6 +8,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "checker/brute_force.hpp"
@@ -30,13 +32,41 @@ std::filesystem::path temp_dir() {
   return dir;
 }
 
+// The oracle is the slow part (GMP rationals); each model is counted once per process.
+const ExactCounts& exact_of(const PlantedModel& pm) {
+  static std::map<std::string, ExactCounts> cache;
+  auto it = cache.find(pm.name);
+  if (it == cache.end()) it = cache.emplace(pm.name, exact_counts(pm.weights)).first;
+  return it->second;
+}
+
+LoadedModel saved_and_loaded(const PlantedModel& pm) {
+  const std::string path = (temp_dir() / (pm.name + ".safetensors")).string();
+  save_model(path, pm.weights, pm.dtype);
+  return load_model(path);
+}
+
+// The generator's certificate for `model`, parsed; nullopt (with a warning) if it refuses.
+std::optional<Certificate> proposed(const LoadedModel& model, const std::string& strategy,
+                                    const StrategyInfo& info, const std::string& name) {
+  ProveOptions opt;
+  opt.threads = 1;
+  opt.progress = false;
+  try {
+    return parse_certificate(info.prove(model, opt).dump(), name + ".cert.json", "");
+  } catch (const std::exception& e) {
+    WARN(name << " / " << strategy << ": prove refused: " << e.what());
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 TEST_CASE("brute-force checker never certifies more than the exact count", "[adversarial][planted]") {
   require_sound_fp_environment();
   for (const PlantedModel& pm : all_planted_models()) {
     INFO(pm.name << ": " << pm.trap);
-    const ExactCounts exact = exact_counts(pm.weights);
+    const ExactCounts& exact = exact_of(pm);
     const BruteForceCount bf = brute_force_certified_count(pm.weights, 1);
     CHECK(bf.total == exact.total);
     REQUIRE(bf.certified <= exact.strict_correct);
@@ -64,23 +94,13 @@ TEST_CASE("every strategy, through generator + checker, stays at or below the ex
   const auto dir = temp_dir();
   int checked = 0;
   for (const PlantedModel& pm : all_planted_models()) {
-    const ExactCounts exact = exact_counts(pm.weights);
-    const std::string path = (dir / (pm.name + ".safetensors")).string();
-    save_model(path, pm.weights, pm.dtype);
-    const LoadedModel model = load_model(path);
+    const ExactCounts& exact = exact_of(pm);
+    const LoadedModel model = saved_and_loaded(pm);
     for (const auto& [name, info] : strategy_registry()) {
       INFO(pm.name << " / " << name << ": " << pm.trap);
-      ProveOptions opt;
-      opt.threads = 1;
-      opt.progress = false;
-      nlohmann::json doc;
-      try {
-        doc = info.prove(model, opt);
-      } catch (const std::exception& e) {
-        WARN(pm.name << " / " << name << ": prove refused: " << e.what());
-        continue;
-      }
-      Certificate cert = parse_certificate(doc.dump(), pm.name + ".cert.json", "");
+      std::optional<Certificate> proposal = proposed(model, name, info, pm.name);
+      if (!proposal) continue;
+      Certificate& cert = *proposal;
       const BigInt claimed = cert.claim_correct;
       cert.claim_correct = 0;
       CheckResult r;
@@ -111,22 +131,13 @@ TEST_CASE("an exact-claim certificate is accepted only up to the exact count", "
   require_sound_fp_environment();
   const auto dir = temp_dir();
   for (const PlantedModel& pm : all_planted_models()) {
-    const ExactCounts exact = exact_counts(pm.weights);
-    const std::string path = (dir / (pm.name + ".safetensors")).string();
-    save_model(path, pm.weights, pm.dtype);
-    const LoadedModel model = load_model(path);
+    const ExactCounts& exact = exact_of(pm);
+    const LoadedModel model = saved_and_loaded(pm);
     for (const auto& [name, info] : strategy_registry()) {
       INFO(pm.name << " / " << name);
-      ProveOptions opt;
-      opt.threads = 1;
-      opt.progress = false;
-      nlohmann::json doc;
-      try {
-        doc = info.prove(model, opt);
-      } catch (const std::exception&) {
-        continue;
-      }
-      Certificate cert = parse_certificate(doc.dump(), pm.name + ".cert.json", "");
+      std::optional<Certificate> proposal = proposed(model, name, info, pm.name);
+      if (!proposal) continue;
+      Certificate& cert = *proposal;
       cert.claim_correct = BigInt(exact.strict_correct + 1);
       CHECK_THROWS(check_certificate(model, cert, 1));
     }

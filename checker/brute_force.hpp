@@ -1,4 +1,4 @@
-// Step kind "brute-force" (SPEC.md "Brute force", docs/spec/40-brute-force.md).
+// Step kind "brute-force" (SPEC.md "Brute force").
 //
 // Lemma. For every input t in {0..v-1}^k with m = max(t), q = t_{k-1}, and every upper bound
 // U_x >= W * logit_x (x != m) and lower bound L_m <= W * logit_m, where W = sum_p w_p > 0 is the

@@ -9,8 +9,8 @@ namespace mechcert {
 
 StrategyCheck find_strategy_check(const std::string& strategy) {
   static const std::map<std::string, StrategyCheck> table = {
-      {"brute-force", &check_brute_force},  // SPEC "Brute force" (docs/spec/40-brute-force.md)
-      {"cubic", &check_cubic_strategy},     // SPEC "Cubic" (docs/spec/50-cubic.md)
+      {"brute-force", &check_brute_force},  // SPEC "Brute force"
+      {"cubic", &check_cubic_strategy},     // SPEC "Cubic"
   };
   auto it = table.find(strategy);
   return it == table.end() ? nullptr : it->second;

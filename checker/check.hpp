@@ -1,7 +1,7 @@
 // The checker's top level: what every certificate must satisfy regardless of its strategy
 // (model identity, task and shapes, the claim's arithmetic), and dispatch on the strategy name to
 // the one function that verifies that strategy's steps. See SPEC.md "Certificates" and
-// "Checker contract" (docs/spec/20-certificate.md).
+// "Checker contract".
 #pragma once
 #include <string>
 

@@ -8,7 +8,7 @@
 // nearest binary64 values below and above the exact value. Cost: one mpz multiply-add per scalar
 // multiply-add (products of float32 weights stay around 50-150 bits), e.g. 64x32 * 32x64 in
 // well under a millisecond; v = 512, d = 32 products in a few hundred milliseconds.
-// See SPEC.md "Arithmetic" (docs/spec/30-arithmetic.md).
+// See SPEC.md "Arithmetic".
 #pragma once
 #include <cstdint>
 #include <vector>

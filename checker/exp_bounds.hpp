@@ -8,7 +8,7 @@
 // lo may underflow to 0 (sound: exp > 0). hi never rounds down; if it would overflow binary64 the
 // function throws std::runtime_error (shift scores before exponentiating so they are <= 0).
 // Cost: two MPFR exps at 64 bits, about 1-2 microseconds.
-// See SPEC.md "Arithmetic" (docs/spec/30-arithmetic.md).
+// See SPEC.md "Arithmetic".
 #pragma once
 #include <cstdint>
 

@@ -7,7 +7,7 @@
 // sets both -- and (c) the compiler did not move floating-point operations across fesetround.
 // require_sound_fp_environment() checks (a) and (b) at start-up and runs a self-test of directed
 // rounding; UpwardRounding is the only way checker code switches the rounding mode. See SPEC.md
-// "Arithmetic" (docs/spec/30-arithmetic.md).
+// "Arithmetic".
 //
 // Rules for code that computes bounds under UpwardRounding (-frounding-math is on for checker/):
 //  * Put the loop that relies on the mode in a separate noinline function called after the

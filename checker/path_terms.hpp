@@ -5,7 +5,7 @@
 // EQKE = Eq Q K^T E^T, EQKP = Eq Q K^T P^T. Exact because the biases are zero (the checker
 // rejects models with non-zero biases before calling this). Every entry is an exact dyadic
 // rational; cost O(v^2 d + v d^2) GMP multiply-adds (about 10 ms for v = 64, d = 32).
-// See SPEC.md "Path terms" (docs/spec/30-arithmetic.md).
+// See SPEC.md "Path terms".
 #pragma once
 #include "checker/exact_matrix.hpp"
 #include "checker/proof_length.hpp"

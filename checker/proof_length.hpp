@@ -5,7 +5,7 @@
 // depends on scheduling), so the counts are deterministic and machine-independent. Wall and CPU
 // seconds are reported beside them. paper_flops is the same verification charged in the paper's
 // FLOP convention (reference-algorithms.md section 7.1), so our figures sit on the paper's axes.
-// See SPEC.md "Proof length" (docs/spec/30-arithmetic.md).
+// See SPEC.md "Proof length".
 #pragma once
 #include <chrono>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Certificate format v1: a versioned JSON document (plus an optional binary sidecar) that claims
 // "model M (by SHA-256) classifies at least N of the v^k inputs of Max-of-K correctly" and carries
 // the typed steps a checker needs to verify the claim. SPEC.md "Certificates"
-// (docs/spec/20-certificate.md) is normative; certificate.schema.json describes the same shape.
+// is normative; certificate.schema.json describes the same shape.
 //
 //   {"format": "mechcert-certificate", "version": 1,
 //    "task": {"name": "max-of-k", "vocab": 64, "k": 4},

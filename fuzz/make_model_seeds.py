@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the model-reader fuzz target (fuzz/corpus/model/): a few tiny valid
 Max-of-K models in safetensors (F32 and F64, with and without the ignored buffers) and one
-malformed variant per validation rule of docs/spec/10-model-files.md. Standard library only, so
+malformed variant per validation rule of SPEC.md section 1. Standard library only, so
 the seeds do not depend on the code under test.
 
     python3 fuzz/make_model_seeds.py [OUT_DIR]      # default: fuzz/corpus/model

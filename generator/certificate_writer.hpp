@@ -1,6 +1,6 @@
 // Generator side of certificate format v1: builds the envelope (format, version, task, model
 // identity, claim) around a strategy's steps. The checker trusts none of it; see SPEC.md
-// "Certificates" (docs/spec/20-certificate.md).
+// "Certificates".
 #pragma once
 #include <string>
 

@@ -1,4 +1,4 @@
-// Resource limits (SPEC.md section 6, docs/spec/60-limits.md): every input that declares a huge
+// Resource limits (SPEC.md section 6): every input that declares a huge
 // dimension, count, length or size is rejected with a one-line error BEFORE anything proportional
 // to the declared size is allocated or read. This file replaces the global operator new to record
 // the largest single allocation made while an input is being rejected; every rejection must stay

@@ -112,9 +112,10 @@ TEST_CASE("every strategy, through generator + checker, stays at or below the ex
       }
       ++checked;
       REQUIRE(r.certified <= exact.strict_correct);
-      if (claimed > r.certified)
-        WARN(pm.name << " / " << name << ": generator claims " << claimed << ", checker certifies only "
-                     << r.certified << " (exact " << exact.strict_correct << ")");
+      // Our own generator's claims must survive the checker, even on rounding traps (the
+      // brute-force prover leaves rounding-fragile wins out of its claim).
+      INFO("generator claims " << claimed << ", checker certifies " << r.certified);
+      CHECK(claimed <= r.certified);
       std::printf("%-44s %-12s certified %4s  exact strict %4llu  argmax %4llu  of %llu\n",
                   pm.name.c_str(), name.c_str(), r.certified.str().c_str(),
                   static_cast<unsigned long long>(exact.strict_correct),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of fuzz/ (clang-14, ASan+UBSan, -DMECHCERT_FUZZ=ON, separate build
-# directory) and runs each for a bounded time from its seed corpus fuzz/corpus/<name>/.
+# Builds the libFuzzer targets of fuzz/ in the sanitizer build (scripts/configure-sanitized.sh:
+# clang-14, ASan + UBSan, coverage on format/ and checker/; the same directory as
+# scripts/sanitize.sh, so after that script only the fuzz targets are left to compile) and runs each
+# for a bounded time from its seed corpus fuzz/corpus/<name>/. .ci/run runs it with 60 s per target.
 # Fails if any target crashes, leaks, trips a sanitizer, times out on one input, or exceeds the
 # memory limit; the reproducer is written to $OUT_DIR/artifacts/<target>/ and named in the summary.
 #
@@ -11,16 +13,14 @@
 # Reproduce a crash: $BUILD_DIR/fuzz/<target> <artifact file>
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
-BUILD_DIR="${BUILD_DIR:-$SRC/build-fuzz}"
+BUILD_DIR="${BUILD_DIR:-$SRC/build-sanitize}"
 OUT_DIR="${OUT_DIR:-$BUILD_DIR/fuzz-run}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 JOBS="${JOBS:-2}"
-CXX_BIN="${CXX:-clang++-14}"
+export CXX="${CXX:-clang++-14}"
 RSS_LIMIT_MB="${RSS_LIMIT_MB:-2048}"   # an allocation past this is a finding (resource limits)
 
-FLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined"
-cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_CXX_COMPILER="$CXX_BIN" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS="$FLAGS" -DMECHCERT_FUZZ=ON -DMECHCERT_BUILD_TESTS=OFF >/dev/null
+"$SRC/scripts/configure-sanitized.sh" "$BUILD_DIR"
 
 all_targets=()
 for f in "$SRC"/fuzz/fuzz_*.cpp; do all_targets+=("$(basename "$f" .cpp)"); done

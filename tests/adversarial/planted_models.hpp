@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "format/model_weights.hpp"
+#include "tests/support/blank_model.hpp"
 
 namespace mechcert::adversarial {
 
@@ -24,30 +25,7 @@ struct PlantedModel {
   int64_t argmax = -1;      // exact argmax (first index wins) count by construction
 };
 
-// An all-zero model (zero biases) of the given shape.
-inline ModelWeights zero_model(int64_t k, int64_t v, int64_t d, int64_t d_head) {
-  ModelWeights w;
-  w.task = "max-of-k";
-  w.k = k;
-  w.v = v;
-  w.v_out = v;
-  w.d = d;
-  w.d_head = d_head;
-  w.seed = -1;
-  w.W_E = Matrix(v, d);
-  w.W_pos = Matrix(k, d);
-  w.W_Q = Matrix(d, d_head);
-  w.W_K = Matrix(d, d_head);
-  w.W_V = Matrix(d, d_head);
-  w.W_O = Matrix(d_head, d);
-  w.W_U = Matrix(d, v);
-  w.b_Q.assign(static_cast<size_t>(d_head), 0.0);
-  w.b_K.assign(static_cast<size_t>(d_head), 0.0);
-  w.b_V.assign(static_cast<size_t>(d_head), 0.0);
-  w.b_O.assign(static_cast<size_t>(d), 0.0);
-  w.b_U.assign(static_cast<size_t>(v), 0.0);
-  return w;
-}
+using mechcert::test::blank_model;
 
 inline constexpr double kMinSubnormalF32 = 0x1p-149;
 
@@ -57,7 +35,7 @@ inline constexpr double kMinSubnormalF32 = 0x1p-149;
 //   q=2 exact tie of 2 and 3 (strict 0, argmax 9)   q=3 token 4 wins by one ulp (9 inputs, max 4)
 //   q=4 wins by 2^-149 (25 inputs)         q=5 token 0 wins by 2^-149 (0 inputs)
 inline PlantedModel lookup_table_model() {
-  ModelWeights w = zero_model(3, 6, 6, 1);
+  ModelWeights w = blank_model(3, 6, 6, 1);
   for (int64_t t = 0; t < 6; ++t) w.W_E(t, t) = 1.0;
   Matrix& L = w.W_U;  // L(q, x) = logit_x for query q
   L(0, 0) = 1.0;
@@ -78,7 +56,7 @@ inline PlantedModel lookup_table_model() {
 // summation says 5 wins: the 36 inputs ending in 5 are wrong. Other queries q < 5 win by 2.
 inline PlantedModel rounding_trap_model(bool reversed) {
   constexpr int64_t v = 6, trap = 6;
-  ModelWeights w = zero_model(3, v, trap + v, 1);
+  ModelWeights w = blank_model(3, v, trap + v, 1);
   const double c[trap] = {0x1p-80, 0x1p-53, 1.0, 0x1p-54, 0x1p-54, 0x1p-54};
   const double u5[trap] = {1, 1, 1, 0, 0, 0};
   const double u4[trap] = {0, 0, 1, 1, 1, 1};
@@ -105,7 +83,7 @@ inline PlantedModel rounding_trap_model(bool reversed) {
 //   variant 3: w_3 = 8 - 2^-50 (F64): one 4 + two 3s correct by 2^-49/3            -> 204
 inline PlantedModel uniform_attention_model(int variant) {
   constexpr int64_t v = 6;
-  ModelWeights w = zero_model(3, v, 2 * v, v);
+  ModelWeights w = blank_model(3, v, 2 * v, v);
   for (int64_t t = 0; t < v; ++t) {
     w.W_E(t, t) = 1.0;
     w.W_V(t, t) = 1.0;
@@ -132,7 +110,7 @@ inline PlantedModel uniform_attention_model(int variant) {
 // matters to the attention (exercises the cubic strategy's sorted-placement argument).
 inline PlantedModel max_model(double delta, bool positional, int64_t k = 3, int64_t v = 6) {
   const int64_t tok = 0, c = v, out = v + 1, pos = 2 * v + 1, d = 2 * v + 2, dh = v + 1;
-  ModelWeights w = zero_model(k, v, d, dh);
+  ModelWeights w = blank_model(k, v, d, dh);
   const double alpha = 10.0;  // score step per token value; alpha / sqrt(7) ~ 3.8
   const double pi[3] = {0.75, -1.25, 0.5};
   for (int64_t t = 0; t < v; ++t) {
@@ -170,7 +148,7 @@ inline PlantedModel max_model(double delta, bool positional, int64_t k = 3, int6
 // unembedding columns a < b: every input whose max is a or b is an exact tie, hence wrong.
 inline PlantedModel identical_columns_model(uint64_t seed, int64_t k = 3, int64_t v = 6, int64_t a = 2,
                                             int64_t b = 3) {
-  ModelWeights w = zero_model(k, v, 6, 4);
+  ModelWeights w = blank_model(k, v, 6, 4);
   uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
   auto next = [&state] {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;

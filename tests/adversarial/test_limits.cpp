@@ -107,7 +107,7 @@ std::vector<uint8_t> model_bytes_with(std::vector<test::RawTensor> tensors, cons
 
 // A zero model file whose dimensions are set by hand (only W_E / W_pos / W_Q shape changes).
 std::vector<uint8_t> model_with_dims(int64_t v, int64_t k, int64_t d, int64_t d_head) {
-  const ModelWeights w = adversarial::zero_model(k, v, d, d_head);
+  const ModelWeights w = adversarial::blank_model(k, v, d, d_head);
   return model_bytes_with(test::model_tensors(w), w);
 }
 
@@ -241,7 +241,7 @@ TEST_CASE("sidecar references: huge offsets and counts are bounds-checked, not a
 
 TEST_CASE("brute force refuses more than 2^40 inputs at once", "[adversarial][limits]") {
   // v = 4096, k = 5: 2^60 inputs; a valid, tiny model file (d = d_head = 1).
-  const ModelWeights w = adversarial::zero_model(5, 4096, 1, 1);
+  const ModelWeights w = adversarial::blank_model(5, 4096, 1, 1);
   const auto start = std::chrono::steady_clock::now();
   rejected_without_allocating<std::runtime_error>([&] { brute_force_certified_count(w, 1); }, "2^40");
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "format/model_weights.hpp"
+#include "tests/support/blank_model.hpp"
 
 namespace mechcert::test {
 
@@ -25,13 +26,7 @@ inline Matrix fixture_matrix(int64_t rows, int64_t cols, uint64_t& state) {
 inline ModelWeights make_fixture_model(int64_t k = 3, int64_t v = 5, int64_t d = 4,
                                        int64_t d_head = 3, uint64_t seed = 1) {
   uint64_t state = seed;
-  ModelWeights w;
-  w.task = "max-of-k";
-  w.k = k;
-  w.v = v;
-  w.v_out = v;
-  w.d = d;
-  w.d_head = d_head;
+  ModelWeights w = blank_model(k, v, d, d_head);
   w.seed = static_cast<int64_t>(seed);
   w.W_E = fixture_matrix(v, d, state);
   w.W_pos = fixture_matrix(k, d, state);
@@ -40,11 +35,6 @@ inline ModelWeights make_fixture_model(int64_t k = 3, int64_t v = 5, int64_t d =
   w.W_V = fixture_matrix(d, d_head, state);
   w.W_O = fixture_matrix(d_head, d, state);
   w.W_U = fixture_matrix(d, v, state);
-  w.b_Q.assign(static_cast<size_t>(d_head), 0.0);
-  w.b_K.assign(static_cast<size_t>(d_head), 0.0);
-  w.b_V.assign(static_cast<size_t>(d_head), 0.0);
-  w.b_O.assign(static_cast<size_t>(d), 0.0);
-  w.b_U.assign(static_cast<size_t>(v), 0.0);
   return w;
 }
 

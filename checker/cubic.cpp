@@ -41,37 +41,24 @@ std::string hex(double x) {
   return buf;
 }
 
-// Each row q of `x` minus its largest entry, exactly (so every entry is <= 0).
-ExactMatrix shift_rows_to_max(const ExactMatrix& x) {
-  ExactMatrix out = x;
+// Per row r of `x`: exp((X(r,c) - R_r) / sqrt(d_head)) enclosed for every column c, where X is
+// the real matrix `x` encloses and R_r = max_c x.hi(r,c), so every argument is <= 0 (Lemma C1: any
+// per-row constant may be factored out). Rows are split over `threads` threads; every entry is
+// computed by the same scalar code whatever the split, so the result is thread-independent.
+IntervalMatrix exp_rows_shifted_to_max(const IntervalMatrix& x, int64_t d_head, int threads) {
+  std::vector<double> shift(static_cast<size_t>(x.rows));
   for (int64_t r = 0; r < x.rows; ++r) {
-    int64_t best = 0;
+    double best = x.hi[static_cast<size_t>(r * x.cols)];
     for (int64_t c = 1; c < x.cols; ++c)
-      if (x.at(r, c) > x.at(r, best)) best = c;
-    for (int64_t c = 0; c < x.cols; ++c) out.at(r, c) = x.at(r, c) - x.at(r, best);
+      best = std::max(best, x.hi[static_cast<size_t>(r * x.cols + c)]);
+    shift[static_cast<size_t>(r)] = best;
   }
-  return out;
-}
-
-// exp((x[i,j]) / sqrt(d_head)) enclosed per entry, rows split over `threads` threads. Every entry
-// is computed by the same scalar function whatever the split, so the result is thread-independent.
-IntervalMatrix exp_enclose_parallel(const ExactMatrix& x, int64_t d_head, int threads) {
-  IntervalMatrix out;
-  out.rows = x.rows;
-  out.cols = x.cols;
-  out.lo.resize(x.data.size());
-  out.hi.resize(x.data.size());
+  IntervalMatrix out(x.rows, x.cols);
   const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, x.rows));
   std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
   auto work = [&](int64_t part) {
     try {
-      for (int64_t r = x.rows * part / n; r < x.rows * (part + 1) / n; ++r)
-        for (int64_t c = 0; c < x.cols; ++c) {
-          const Interval e = exp_div_sqrt_enclose(x.at(r, c), x.exponent, d_head);
-          const auto i = static_cast<size_t>(r * x.cols + c);
-          out.lo[i] = e.lo;
-          out.hi[i] = e.hi;
-        }
+      exp_shifted_enclose_rows(x, shift, d_head, x.rows * part / n, x.rows * (part + 1) / n, out);
     } catch (...) {
       errors[static_cast<size_t>(part)] = std::current_exception();
     }
@@ -257,18 +244,18 @@ CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_f
   if (w.v_out != w.v) throw CertificateRejected("cubic: needs d_vocab_out == d_vocab");
   if (w.k < 2 || w.v < 2) throw CertificateRejected("cubic: needs k >= 2 and v >= 2");
   const int64_t v = w.v, k = w.k;
-  const ExactPathTerms exact = compute_path_terms(w, ops, paper_flops);  // Lemma C1
+  IntervalPathTerms paths = enclose_path_terms(w, ops, paper_flops);  // Lemma C1, Lemma A1
   CubicTables t;
   t.v = v;
   t.k = k;
-  t.EU = enclose(exact.EU);
-  t.EVOU = enclose(exact.EVOU);
-  t.PVOU = enclose(exact.PVOU);
-  ops.enclose += static_cast<uint64_t>(2 * v * v + k * v);
-  t.u = exp_enclose_parallel(shift_rows_to_max(exact.EQKE), w.d_head, threads);
-  t.omega = exp_enclose_parallel(shift_rows_to_max(exact.EQKP), w.d_head, threads);
+  t.EU = std::move(paths.EU);
+  t.EVOU = std::move(paths.EVOU);
+  t.PVOU = std::move(paths.PVOU);
+  t.u = exp_rows_shifted_to_max(paths.EQKE, w.d_head, threads);
+  t.omega = exp_rows_shifted_to_max(paths.EQKP, w.d_head, threads);
   const auto exps = static_cast<uint64_t>(v * v + v * k);
-  ops.exact_add += 2 * exps;  // row maxima and shifts
+  ops.compare += static_cast<uint64_t>(v * (v - 1) + v * (k - 1));  // row maxima
+  ops.interval_add += 2 * exps;                                        // shifts, one per bound
   ops.exp += exps;
   paper_flops += 2 * exps;  // shift + exp, one per entry each
   return t;

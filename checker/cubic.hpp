@@ -1,9 +1,11 @@
 // The cubic proof's bounds (SPEC.md section 5, Lemmas C1-C6; paper: reference-algorithms.md §5):
-// decides, with exact path tables and outward-rounded binary64, whether every listed class
-// Cls(m, q, c, S) consists of correctly classified inputs.
+// decides, with outward-rounded binary64 enclosures of the path tables and outward-rounded
+// binary64 bounds, whether every listed class Cls(m, q, c, S) consists of correctly classified
+// inputs.
 //
-// What it costs: the five path tables exactly (O(v^2·d + v·d^2) GMP multiply-adds), 2 MPFR exps
-// per entry of EQKE and EQKP, then per max token m O(v·(m+1) + k·v) interval operations and
+// What it costs: the five path tables as outward-rounded binary64 interval products of the
+// weights (O(v^2·d + v·d^2) directed operations, SPEC 3.1 Lemma A1), one MPFR exp per entry of
+// EQKE and EQKP (Lemma A2), then per max token m O(v·(m+1) + k·v) interval operations and
 // O(1) per listed (m, q, c, n). Memory O(v^2 + v·k) besides the case list: no table of size v^3
 // is ever formed. The exps and the rows run on `threads` threads; the result (verdict, message,
 // counts) depends on nothing but the inputs.
@@ -31,12 +33,13 @@ struct CubicTables {
   IntervalMatrix EU;     // [v, v]  (E + P_{k-1}) U
   IntervalMatrix EVOU;   // [v, v]  E V O U
   IntervalMatrix PVOU;   // [k, v]  P V O U
-  IntervalMatrix u;      // [v, v]  exp((EQKE[q,t] - max_t EQKE[q,t]) / s)
-  IntervalMatrix omega;  // [v, k]  exp((EQKP[q,p] - max_p EQKP[q,p]) / s)
+  IntervalMatrix u;      // [v, v]  exp((EQKE[q,t] - R_q) / s),  R_q = max_t hi(EQKE[q,t])
+  IntervalMatrix omega;  // [v, k]  exp((EQKP[q,p] - R'_q) / s), R'_q = max_p hi(EQKP[q,p])
 };
 
-// Computes the tables exactly from the weights and encloses them. Throws CertificateRejected if the
-// model has a non-zero bias, v_out != v or k < 2 (the lemmas do not apply).
+// Encloses the tables from the weights (Lemma A1) and the shifted exps (Lemma A2). Throws
+// CertificateRejected if the model has a non-zero bias, v_out != v or k < 2 (the lemmas do not
+// apply).
 // The exps run on `threads` threads (>= 1); the tables do not depend on it.
 CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops,
                          int threads = 1);

@@ -176,11 +176,7 @@ double dyadic_up(const BigInt& z, long e) { return dyadic_round(z, e, MPFR_RNDU)
 Interval enclose(const BigInt& z, long e) { return {dyadic_down(z, e), dyadic_up(z, e)}; }
 
 IntervalMatrix enclose(const ExactMatrix& a) {
-  IntervalMatrix out;
-  out.rows = a.rows;
-  out.cols = a.cols;
-  out.lo.resize(a.data.size());
-  out.hi.resize(a.data.size());
+  IntervalMatrix out(a.rows, a.cols);
   mpfr_t x;
   mpfr_init2(x, 53);
   for (size_t i = 0; i < a.data.size(); ++i) {

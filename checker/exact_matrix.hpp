@@ -34,17 +34,6 @@ struct ExactMatrix {
   BigInt& at(int64_t r, int64_t c) { return data[static_cast<size_t>(r * cols + c)]; }
 };
 
-// A matrix of enclosures: lo[i] <= exact value <= hi[i], row-major like ExactMatrix.
-struct IntervalMatrix {
-  int64_t rows = 0;
-  int64_t cols = 0;
-  std::vector<double> lo, hi;
-  Interval at(int64_t r, int64_t c) const {
-    size_t i = static_cast<size_t>(r * cols + c);
-    return {lo[i], hi[i]};
-  }
-};
-
 // Exact conversion (every finite double is dyadic). Throws std::runtime_error on NaN/Inf.
 ExactMatrix exact_from(const Matrix& m);
 // A 1 x n or n x 1 matrix from a vector (row vector if `as_row`).

@@ -37,6 +37,50 @@ double exp_bound(MpfrScratch& m, mpz_srcptr z, long e, int64_t d_head, mpfr_rnd_
   return mpfr_get_d(m.q, rnd);
 }
 
+// Scratch for exp_shifted_enclose_rows: sqrt(d) rounded both ways once, and temporaries.
+struct ShiftedExp {
+  mpfr_t s_up, s_down, num, t_lo, t_hi, y, delta;
+  explicit ShiftedExp(int64_t d_head) {
+    mpfr_inits2(kPrec, s_up, s_down, num, t_lo, t_hi, y, delta, static_cast<mpfr_ptr>(nullptr));
+    mpfr_set_si(s_up, static_cast<long>(d_head), MPFR_RNDN);  // exact, as above
+    mpfr_sqrt(s_down, s_up, MPFR_RNDD);
+    mpfr_sqrt(s_up, s_up, MPFR_RNDU);
+  }
+  ~ShiftedExp() {
+    mpfr_clears(s_up, s_down, num, t_lo, t_hi, y, delta, static_cast<mpfr_ptr>(nullptr));
+  }
+  ShiftedExp(const ShiftedExp&) = delete;
+  ShiftedExp& operator=(const ShiftedExp&) = delete;
+
+  // t = (x - shift) / sqrt(d) rounded in `rnd` (the divisor chosen as in exp_bound).
+  void argument(mpfr_t t, double x, double shift, mpfr_rnd_t rnd) {
+    mpfr_set_d(num, x, MPFR_RNDN);  // exact: 53 <= kPrec bits
+    mpfr_sub_d(num, num, shift, rnd);
+    const bool nonneg = mpfr_sgn(num) >= 0;
+    mpfr_div(t, num, ((rnd == MPFR_RNDD) == nonneg) ? s_up : s_down, rnd);
+  }
+
+  // Lemma A2: an enclosure of exp((y - shift) / sqrt(d)) for all y in [lo, hi].
+  Interval enclose(double lo, double hi, double shift) {
+    argument(t_lo, lo, shift, MPFR_RNDD);
+    argument(t_hi, hi, shift, MPFR_RNDU);
+    mpfr_exp(y, t_lo, MPFR_RNDD);  // y <= exp(t_lo) < next(y): MPFR rounds correctly
+    Interval r{mpfr_get_d(y, MPFR_RNDD), 0.0};
+    mpfr_sub(delta, t_hi, t_lo, MPFR_RNDU);  // δ >= t_hi - t_lo >= 0
+    if (mpfr_cmp_si_2exp(delta, 1, -20) <= 0) {
+      mpfr_add_ui(t_hi, delta, 1, MPFR_RNDU);  // t_hi is reused: up(1 + δ)
+      mpfr_mul(t_hi, t_hi, delta, MPFR_RNDU);  // up(δ + δ²)
+      mpfr_add_ui(t_hi, t_hi, 1, MPFR_RNDU);   // up(1 + δ + δ²) >= exp(δ) for 0 <= δ <= 1
+      mpfr_nextabove(y);                        // > exp(t_lo)
+      mpfr_mul(y, y, t_hi, MPFR_RNDU);          // >= exp(t_lo) exp(δ) >= exp(t_hi)
+    } else {
+      mpfr_exp(y, t_hi, MPFR_RNDU);
+    }
+    r.hi = mpfr_get_d(y, MPFR_RNDU);
+    return r;
+  }
+};
+
 }  // namespace
 
 Interval exp_div_sqrt_enclose(const BigInt& z, long e, int64_t d_head) {
@@ -50,11 +94,7 @@ Interval exp_div_sqrt_enclose(const BigInt& z, long e, int64_t d_head) {
 
 IntervalMatrix exp_div_sqrt_enclose(const ExactMatrix& x, int64_t d_head) {
   if (d_head < 1) throw std::invalid_argument("exp_div_sqrt_enclose: d_head must be >= 1");
-  IntervalMatrix out;
-  out.rows = x.rows;
-  out.cols = x.cols;
-  out.lo.resize(x.data.size());
-  out.hi.resize(x.data.size());
+  IntervalMatrix out(x.rows, x.cols);
   MpfrScratch m;
   for (size_t i = 0; i < x.data.size(); ++i) {
     out.lo[i] = exp_bound(m, x.data[i].backend().data(), x.exponent, d_head, MPFR_RNDD);
@@ -62,6 +102,27 @@ IntervalMatrix exp_div_sqrt_enclose(const ExactMatrix& x, int64_t d_head) {
     if (!std::isfinite(out.hi[i])) throw std::runtime_error("exp enclosure overflows binary64");
   }
   return out;
+}
+
+void exp_shifted_enclose_rows(const IntervalMatrix& x, const std::vector<double>& shift,
+                              int64_t d_head, int64_t row_begin, int64_t row_end,
+                              IntervalMatrix& out) {
+  if (d_head < 1) throw std::invalid_argument("exp_shifted_enclose_rows: d_head must be >= 1");
+  if (out.rows != x.rows || out.cols != x.cols || shift.size() != static_cast<size_t>(x.rows) ||
+      row_begin < 0 || row_end > x.rows)
+    throw std::invalid_argument("exp_shifted_enclose_rows: shapes differ");
+  ShiftedExp m(d_head);
+  for (int64_t r = row_begin; r < row_end; ++r)
+    for (int64_t c = 0; c < x.cols; ++c) {
+      const auto i = static_cast<size_t>(r * x.cols + c);
+      const double lo = x.lo[i], hi = x.hi[i], s = shift[static_cast<size_t>(r)];
+      if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo <= hi) || !std::isfinite(s))
+        throw std::invalid_argument("exp_shifted_enclose_rows: not a finite interval");
+      const Interval e = m.enclose(lo, hi, s);
+      if (!std::isfinite(e.hi)) throw std::runtime_error("exp enclosure overflows binary64");
+      out.lo[i] = e.lo;
+      out.hi[i] = e.hi;
+    }
 }
 
 }  // namespace mechcert

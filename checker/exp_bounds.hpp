@@ -11,6 +11,7 @@
 // See SPEC.md "Arithmetic".
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "checker/exact_matrix.hpp"
 #include "checker/interval.hpp"
@@ -22,5 +23,16 @@ Interval exp_div_sqrt_enclose(const BigInt& z, long e, int64_t d_head);
 
 // Per entry of `x`: encloses exp(x(i,j) / sqrt(d_head)).
 IntervalMatrix exp_div_sqrt_enclose(const ExactMatrix& x, int64_t d_head);
+
+// For the rows r in [row_begin, row_end) of `x` (an enclosure of a real matrix X): out(r,c)
+// encloses exp((y - shift[r]) / sqrt(d_head)) for every real y in [x.lo(r,c), x.hi(r,c)], hence
+// exp((X(r,c) - shift[r]) / sqrt(d_head)). One MPFR exp per entry (SPEC 3.3, Lemma A2): the lower
+// bound is exp of the rounded-down argument t_lo, rounded down to y (64 bits); the upper bound is
+// the next 64-bit number above y times up(1 + δ + δ²), δ = up(t_hi - t_lo), when δ <= 2^-20, else
+// a second exp rounded up. `out` must already have the shape of `x`; other rows are not touched,
+// so threads may fill disjoint row ranges. Throws std::runtime_error if an upper bound overflows.
+void exp_shifted_enclose_rows(const IntervalMatrix& x, const std::vector<double>& shift,
+                              int64_t d_head, int64_t row_begin, int64_t row_end,
+                              IntervalMatrix& out);
 
 }  // namespace mechcert

@@ -9,6 +9,9 @@
 // Inputs must be finite (the checker never builds an interval with an infinite or NaN endpoint:
 // enclosures that would overflow are rejected where they are made).
 #pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
 
 namespace mechcert {
 
@@ -60,5 +63,20 @@ inline Interval mul_nonneg(Interval w, Interval c) {
 }
 
 inline bool contains(Interval a, double x) { return a.lo <= x && x <= a.hi; }
+
+// A matrix of enclosures: lo[i] <= exact value <= hi[i], row-major (index r * cols + c).
+struct IntervalMatrix {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<double> lo, hi;
+
+  IntervalMatrix() = default;
+  IntervalMatrix(int64_t r, int64_t c)  // every entry [0, 0]
+      : rows(r), cols(c), lo(static_cast<size_t>(r * c), 0.0), hi(lo) {}
+  Interval at(int64_t r, int64_t c) const {
+    const auto i = static_cast<size_t>(r * cols + c);
+    return {lo[i], hi[i]};
+  }
+};
 
 }  // namespace mechcert

@@ -54,7 +54,7 @@ Certificate parse_certificate(const std::string& text, const std::string& displa
                               const std::string& directory) {
   if (text.size() > kMaxCertificateBytes)
     throw UnreadableInput(display_name + ": certificate larger than the limit");
-  const nlohmann::json doc = parse_json_strict(text, display_name);
+  nlohmann::json doc = parse_json_strict(text, display_name, kMaxJsonValues, kMaxJsonDepth);
   Certificate cert;
   cert.display_name = display_name;
   const JsonPath root{display_name, ""};
@@ -84,7 +84,8 @@ Certificate parse_certificate(const std::string& text, const std::string& displa
   cert.strategy = r.string("strategy", 256);
   if (cert.strategy.empty()) r.field("strategy").fail("empty strategy name");
 
-  cert.steps = r.array("steps", 0, kMaxSteps);
+  r.array("steps", 0, kMaxSteps);
+  cert.steps = std::move(doc["steps"]);  // moved, not copied: the steps are most of the document
   for (size_t i = 0; i < cert.steps.size(); ++i) {
     const JsonPath p = cert.step_path(i);
     if (!cert.steps[i].is_object()) p.fail("expected a step object");
@@ -134,7 +135,7 @@ Certificate parse_certificate(const std::string& text, const std::string& displa
   }
   if (const auto* g = r.optional("generator")) {
     if (!g->is_object()) r.field("generator").fail("expected an object");
-    cert.generator = *g;
+    cert.generator = std::move(doc["generator"]);
   }
   r.finish();
   return cert;

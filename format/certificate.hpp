@@ -32,7 +32,14 @@ inline constexpr const char* kCertificateFormatName = "mechcert-certificate";
 inline constexpr int64_t kCertificateVersion = 1;
 
 // Limits (SPEC.md "Certificates: limits"): checked before allocating anything.
-inline constexpr uint64_t kMaxCertificateBytes = uint64_t{1} << 30;   // JSON text: 1 GiB
+// The JSON text, its values (object keys included) and its nesting depth. The values and the depth
+// are checked by a streaming pass before the document tree is built: the tree costs up to ~110
+// bytes per value, so these limits bound the parser's memory (SPEC.md 6.2: <= 6 x text + 128 x
+// values, 3.5 GiB). The largest certificate mechcert can write for v <= 512, k <= 20 (a cubic one
+// listing every class) has 12.5 M values in 240 MB.
+inline constexpr uint64_t kMaxCertificateBytes = uint64_t{1} << 28;   // JSON text: 256 MiB
+inline constexpr uint64_t kMaxJsonValues = uint64_t{1} << 24;
+inline constexpr int kMaxJsonDepth = 64;
 inline constexpr uint64_t kMaxSidecarBytes = uint64_t{1} << 32;       // sidecar: 4 GiB
 inline constexpr int64_t kMaxVocab = 1 << 16;
 inline constexpr int64_t kMaxK = 1 << 10;

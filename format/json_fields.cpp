@@ -17,7 +17,7 @@ void JsonPath::fail(const std::string& message) const {
 
 namespace {
 
-// Tracks the path of the value being parsed, for the SAX-style parser callback.
+// Tracks the path of the value being parsed (for error messages) and the keys of each open object.
 struct Frame {
   bool is_array = false;
   size_t next_index = 0;                       // arrays: index of the next element
@@ -25,64 +25,106 @@ struct Frame {
   std::set<std::string, std::less<>> keys;     // objects: keys seen so far
 };
 
-std::string frames_path(const std::vector<Frame>& frames) {
-  std::string p;
-  // frames[0] is a virtual root holding the document, frames[1] the document itself.
-  for (size_t i = 2; i < frames.size(); ++i) {
-    const Frame& parent = frames[i - 1];
-    if (parent.is_array)
-      p.append("[").append(std::to_string(parent.next_index - 1)).append("]");
-    else
-      p += (p.empty() ? "" : ".") + parent.key;
+// The streaming pass of parse_json_strict (an nlohmann SAX handler): it builds no document, and
+// rejects duplicate keys, non-finite numbers, nesting deeper than max_depth and more than
+// max_values values (object keys count as values) as soon as it meets them. It stores only the
+// open containers (at most max_depth) and the keys of the open objects.
+class StrictSax {
+ public:
+  using json = nlohmann::json;
+  StrictSax(const std::string& file, uint64_t max_values, int max_depth)
+      : file_(file), max_values_(max_values), max_depth_(max_depth), frames_(1) {
+    frames_[0].is_array = true;  // a virtual root: behaves like an array of one element
   }
-  return p;
-}
+
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t x, const json::string_t&) {
+    value();
+    if (!std::isfinite(x)) where().fail("non-finite number");
+    return true;
+  }
+  bool string(json::string_t&) { return value(); }
+  bool binary(json::binary_t&) { return value(); }  // not produced by the JSON reader
+  bool start_object(size_t) { return open(false); }
+  bool start_array(size_t) { return open(true); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t& k) {
+    Frame& top = frames_.back();
+    top.key = k;
+    count();
+    if (!top.keys.insert(k).second) where().fail("duplicate key '" + k + "'");
+    return true;
+  }
+  bool parse_error(size_t, const std::string&, const json::exception& e) {
+    throw UnreadableInput(file_ + ": invalid JSON: " + e.what());
+  }
+
+ private:
+  // Counts one value or key; fails past the limit, before anything more is stored.
+  void count() {
+    if (++values_ > max_values_)
+      where().fail("exceeds the limit of " + std::to_string(max_values_) + " JSON values and object keys");
+  }
+  bool value() {
+    if (frames_.back().is_array) ++frames_.back().next_index;
+    count();
+    return true;
+  }
+  bool open(bool is_array) {
+    value();
+    if (frames_.size() > static_cast<size_t>(max_depth_))  // frames_: the root + open containers
+      where().fail("nesting deeper than " + std::to_string(max_depth_));
+    frames_.emplace_back().is_array = is_array;
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+  // The path of the current value or key, e.g. "steps[1].cases[17]" (frames_[1] is the document).
+  JsonPath where() const {
+    std::string p;
+    for (size_t i = 1; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.is_array)
+        p.append("[").append(std::to_string(f.next_index - 1)).append("]");
+      else
+        p.append(p.empty() ? "" : ".").append(f.key);
+    }
+    return {file_, p};
+  }
+
+  const std::string& file_;
+  uint64_t max_values_;
+  int max_depth_;
+  uint64_t values_ = 0;
+  std::vector<Frame> frames_;
+};
 
 }  // namespace
 
-nlohmann::json parse_json_strict(const std::string& text, const std::string& file, int max_depth) {
-  using json = nlohmann::json;
-  std::vector<Frame> frames(1);  // root frame (behaves like an array of one element)
-  frames[0].is_array = true;
-  auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-    if (depth > max_depth) JsonPath{file, frames_path(frames)}.fail("nesting deeper than " + std::to_string(max_depth));
-    Frame& top = frames.back();
-    const bool starts_value = event == json::parse_event_t::object_start ||
-                              event == json::parse_event_t::array_start ||
-                              event == json::parse_event_t::value;
-    if (starts_value && top.is_array) ++top.next_index;
-    switch (event) {
-      case json::parse_event_t::key: {
-        std::string key = parsed.get<std::string>();
-        if (!top.keys.insert(key).second) {
-          JsonPath{file, frames_path(frames)}.field(key).fail("duplicate key '" + key + "'");
-        }
-        top.key = std::move(key);
-        break;
-      }
-      case json::parse_event_t::object_start:
-        frames.push_back(Frame{});
-        break;
-      case json::parse_event_t::array_start: {
-        Frame f;
-        f.is_array = true;
-        frames.push_back(std::move(f));
-        break;
-      }
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        frames.pop_back();
-        break;
-      case json::parse_event_t::value:
-        if (parsed.is_number_float() && !std::isfinite(parsed.get<double>()))
-          JsonPath{file, frames_path(frames)}.fail("non-finite number");
-        break;
-    }
-    return true;
-  };
+void scan_json_strict(const std::string& text, const std::string& file, uint64_t max_values,
+                      int max_depth) {
+  StrictSax sax(file, max_values, max_depth);
+  nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, /*strict=*/true,
+                            /*ignore_comments=*/false);
+}
+
+nlohmann::json parse_json_strict(const std::string& text, const std::string& file, uint64_t max_values,
+                                 int max_depth) {
+  // Two passes. A document tree costs up to ~110 bytes of memory per value, and `[]` is 3 bytes of
+  // text, so a streaming pass that builds no tree first counts the values (and catches duplicate
+  // keys, which the tree would drop silently); only text within the limits reaches the DOM parser.
+  // (nlohmann's DOM parser with a callback is avoided too: in 3.11 it rescans the parent after
+  // every nested container, quadratic in the number of elements.)
+  scan_json_strict(text, file, max_values, max_depth);
   try {
-    return json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const json::exception& e) {
+    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const nlohmann::json::exception& e) {  // unreachable: the same text passed the first pass
     throw UnreadableInput(file + ": invalid JSON: " + e.what());
   }
 }

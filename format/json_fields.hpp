@@ -40,10 +40,16 @@ struct JsonPath {
   [[noreturn]] void fail(const std::string& message) const;
 };
 
-// Parses JSON text, rejecting syntax errors (UnreadableInput), duplicate keys (at any depth), nesting deeper than
-// `max_depth`, and non-finite numbers. Throws FormatError naming the file and the path.
-nlohmann::json parse_json_strict(const std::string& text, const std::string& file,
-                                 int max_depth = 64);
+// Parses JSON text, rejecting syntax errors (UnreadableInput), duplicate keys (at any depth),
+// non-finite numbers, nesting deeper than `max_depth` containers, and more than `max_values` values
+// (each object key counts as one). Throws FormatError naming the file and the path. The limits are
+// checked by a streaming pass before the document tree is built (SPEC.md 6.2), so the tree's
+// memory is bounded by max_values and the text size.
+nlohmann::json parse_json_strict(const std::string& text, const std::string& file, uint64_t max_values,
+                                 int max_depth);
+// The streaming pass alone: the same checks and errors, no document.
+void scan_json_strict(const std::string& text, const std::string& file, uint64_t max_values,
+                      int max_depth);
 
 // Reads the fields of one JSON object. Each accessor marks the key as known; finish() rejects any
 // key that was never asked for.

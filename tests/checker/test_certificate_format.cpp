@@ -115,6 +115,25 @@ TEST_CASE("duplicate keys are rejected at any depth") {
   CHECK(error_of(t) == "cert.json: task.k: duplicate key 'k'");
 }
 
+TEST_CASE("the streaming pass rejects overflowing numbers, deep nesting and too many values") {
+  std::string t = valid_doc().dump();
+  t.replace(t.find("\"d_head\":3"), 10, "\"d_head\":1e400");  // nlohmann: a syntax error
+  CHECK(error_of(t).find("UNREADABLE cert.json: invalid JSON") == 0);
+  CHECK(error_of(t).find("overflow parsing '1e400'") != std::string::npos);
+  // 63 arrays inside "steps": the last one is the 65th container.
+  t = valid_doc().dump();
+  t.replace(t.find("[{\"kind\""), 1, "[" + std::string(63, '[') + std::string(63, ']') + ",");
+  std::string path = "steps[0]";
+  for (int i = 0; i < 62; ++i) path += "[0]";
+  CHECK(error_of(t) == "cert.json: " + path + ": nesting deeper than 64");
+  try {
+    parse_json_strict(R"({"a": [0, 1, {"b": null}]})", "cert.json", 6, 64);
+    FAIL("accepted");
+  } catch (const FormatError& e) {
+    CHECK(std::string(e.what()) == "cert.json: a[2].b: exceeds the limit of 6 JSON values and object keys");
+  }
+}
+
 TEST_CASE("sidecar: named, sized and hashed") {
   const auto dir = std::filesystem::temp_directory_path() / "mechcert_test_sidecar";
   std::filesystem::create_directories(dir);

@@ -39,6 +39,10 @@ int cmd_train(int argc, char** argv) {
   app.add_option("--threads", config.threads, "worker threads (0 = all cores; result unchanged)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--progress-every", config.progress_every,
+                 "steps between progress lines (0 = steps/10; 1 = every step's batch loss)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--out", out_path, "output model file (F32 safetensors)")->required();
   app.add_flag("--quiet", quiet, "no progress lines on stderr");
   try {

@@ -350,7 +350,8 @@ ModelWeights train_model(const TrainConfig& c, TrainStats* stats) {
   AdamW optimiser;
   TrainRng data(c.seed, kDataStream);
   std::vector<int32_t> tokens(static_cast<size_t>(c.batch * c.k));
-  const int64_t report_every = std::max<int64_t>(1, c.steps / 10);
+  const int64_t report_every =
+      c.progress_every > 0 ? c.progress_every : std::max<int64_t>(1, c.steps / 10);
   double loss = 0.0;
   for (int64_t step = 0; step < c.steps; ++step) {
     for (int32_t& t : tokens) t = static_cast<int32_t>(data.below(c.v));

@@ -37,6 +37,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   int threads = 0;           // 0 = hardware concurrency; never changes the result
   bool progress = false;     // step / loss / elapsed lines on stderr
+  int64_t progress_every = 0;  // steps between progress lines; 0 = steps / 10 (1: every step)
 };
 
 // Trainable weights, shapes as in ModelWeights (d_head = d_model).

@@ -4,14 +4,20 @@
 
 #include "checker/brute_force.hpp"
 #include "checker/cubic.hpp"
+#include "checker/subcubic.hpp"
 
 namespace mechcert {
 
 StrategyCheck find_strategy_check(const std::string& strategy) {
-  static const std::map<std::string, StrategyCheck> table = {
-      {"brute-force", &check_brute_force},  // SPEC "Brute force"
-      {"cubic", &check_cubic_strategy},     // SPEC "Cubic"
-  };
+  static const std::map<std::string, StrategyCheck> table = [] {
+    std::map<std::string, StrategyCheck> t = {
+        {"brute-force", &check_brute_force},  // SPEC "Brute force"
+        {"cubic", &check_cubic_strategy},     // SPEC "Cubic"
+    };
+    for (const std::string& name : subcubic_strategy_names())
+      t.emplace(name, &check_subcubic_strategy);  // SPEC "Subcubic"
+    return t;
+  }();
   auto it = table.find(strategy);
   return it == table.end() ? nullptr : it->second;
 }

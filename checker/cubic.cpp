@@ -11,24 +11,11 @@
 #include "checker/exp_bounds.hpp"
 #include "checker/fp_environment.hpp"
 #include "checker/interval.hpp"
+#include "checker/order_statistics.hpp"
 #include "checker/path_terms.hpp"
 
 namespace mechcert {
 namespace {
-
-// Per query q: the positional weights ω[q,p] of the k-1 non-query positions as order-statistic
-// sums (Lemma C6), and the query slot's weight.
-struct QueryPositions {
-  Interval omega_query;                    // ω[q, k-1]
-  std::vector<double> small_lo, small_hi;  // [j]: sum of the j smallest ω (lower, upper bound)
-  std::vector<double> large_lo, large_hi;  // [j]: sum of the j largest ω
-  Interval small(int64_t j) const {
-    return {small_lo[static_cast<size_t>(j)], small_hi[static_cast<size_t>(j)]};
-  }
-  Interval large(int64_t j) const {
-    return {large_lo[static_cast<size_t>(j)], large_hi[static_cast<size_t>(j)]};
-  }
-};
 
 // Product of two non-negative intervals (lo >= 0), rounded outward.
 inline Interval mul_pos(Interval a, Interval b) {
@@ -70,35 +57,6 @@ IntervalMatrix exp_rows_shifted_to_max(const IntervalMatrix& x, int64_t d_head, 
   for (auto& t : pool) t.join();
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
-  return out;
-}
-
-// Lemma C6: order-statistic sums of the non-query positional weights, per query. Needs FE_UPWARD.
-__attribute__((noinline)) std::vector<QueryPositions> query_positions(const CubicTables& t) {
-  std::vector<QueryPositions> out(static_cast<size_t>(t.v));
-  const int64_t r = t.k - 1;  // non-query positions
-  std::vector<double> lo(static_cast<size_t>(r)), hi(static_cast<size_t>(r));
-  for (int64_t q = 0; q < t.v; ++q) {
-    QueryPositions& qp = out[static_cast<size_t>(q)];
-    qp.omega_query = t.omega.at(q, t.k - 1);
-    for (int64_t p = 0; p < r; ++p) {
-      lo[static_cast<size_t>(p)] = t.omega.at(q, p).lo;
-      hi[static_cast<size_t>(p)] = t.omega.at(q, p).hi;
-    }
-    std::sort(lo.begin(), lo.end());
-    std::sort(hi.begin(), hi.end());
-    qp.small_lo.assign(static_cast<size_t>(r + 1), 0.0);
-    qp.small_hi = qp.small_lo;
-    qp.large_lo = qp.small_lo;
-    qp.large_hi = qp.small_lo;
-    for (int64_t j = 0; j < r; ++j) {
-      const auto J = static_cast<size_t>(j), back = static_cast<size_t>(r - 1 - j);
-      qp.small_lo[J + 1] = add_down(qp.small_lo[J], lo[J]);
-      qp.small_hi[J + 1] = add_up(qp.small_hi[J], hi[J]);
-      qp.large_lo[J + 1] = add_down(qp.large_lo[J], lo[back]);
-      qp.large_hi[J + 1] = add_up(qp.large_hi[J], hi[back]);
-    }
-  }
   return out;
 }
 
@@ -268,7 +226,7 @@ CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& ca
   std::vector<QueryPositions> pos;
   {
     UpwardRounding guard;
-    pos = query_positions(t);
+    pos = query_positions(t.omega);
   }
   // Rows split into `threads` runs of whole max tokens; each thread sets its own rounding mode.
   // A failure is reported for the smallest failing row index whatever the split: each run stops

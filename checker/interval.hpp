@@ -27,6 +27,9 @@ inline double sub_up(double a, double b) { return a - b; }
 inline double sub_down(double a, double b) { return -(b - a); }
 inline double mul_up(double a, double b) { return a * b; }
 inline double mul_down(double a, double b) { return -((-a) * b); }
+// Division by b > 0 (callers guarantee the sign; a / b then rounds as the mode says).
+inline double div_up(double a, double b) { return a / b; }
+inline double div_down(double a, double b) { return -((-a) / b); }
 
 // --- intervals: the result contains {x op y : x in a, y in b} ---
 inline Interval add(Interval a, Interval b) { return {add_down(a.lo, b.lo), add_up(a.hi, b.hi)}; }

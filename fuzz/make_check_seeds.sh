@@ -16,10 +16,11 @@ for model in "$tmp"/*.safetensors; do
   base="$(basename "$model" .safetensors)"
   index="${base%%-*}"
   for strategy in $("$BUILD/generator/mechcert" strategies --json | tr -d '[]"' | tr ',' ' '); do
-    cert="$tmp/$base.$strategy.json"
+    tag="${strategy//\//_}"  # subcubic/<EU>/<attention>/<EQKE> -> one file name
+    cert="$tmp/$base.$tag.json"
     "$BUILD/generator/mechcert" prove "$model" --strategy "$strategy" --out "$cert" --quiet >/dev/null || continue
-    { printf "\\x$(printf %02x "$index")"; cat "$cert"; } > "$out/$base.$strategy.cert"
-    python3 - "$cert" "$out/$base.$strategy.overclaim.cert" "$index" <<'PY'
+    { printf "\\x$(printf %02x "$index")"; cat "$cert"; } > "$out/$base.$tag.cert"
+    python3 - "$cert" "$out/$base.$tag.overclaim.cert" "$index" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 doc["claim"]["correct"] = str(int(doc["claim"]["correct"]) + 1)

@@ -346,7 +346,10 @@ def main():
     second = describe(args.second_model or train(2, 200))
     strategies = args.strategy or tools.strategies()
     names = sorted(set(strategies) | {"brute-force", "cubic", "path-tables", "cubic-classes",
-                                     "mechcert-certificate", "max-of-k"})
+                                     "mechcert-certificate", "max-of-k", "eu-bound", "gap-classes",
+                                     "max_diff_exact", "global_max_diff_exact", "max_diff",
+                                     "mean_query+max_diff", "mean_query+diff",
+                                     "drop_average_query_per_output_logit_reasoning"})
     print(f"model {model['path']}: total {model['total']}, eval strict {model['strict']}, "
           f"argmax {model['argmax']}, brute-force {model.get('bruteforce', '-')}; exact used {model['exact']}")
     results = []

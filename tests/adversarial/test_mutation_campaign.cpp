@@ -215,7 +215,10 @@ Tally campaign(const Target& target, const Target& other, const std::string& str
 
   std::vector<std::string> names;
   for (const auto& [n, i] : strategy_registry()) names.push_back(n);
-  for (const char* n : {"brute-force", "cubic", "path-tables", "cubic-classes", "max-of-k", "mechcert-certificate"})
+  for (const char* n : {"brute-force", "cubic", "path-tables", "cubic-classes", "max-of-k", "mechcert-certificate",
+                        "eu-bound", "gap-classes", "max_diff_exact", "global_max_diff_exact", "max_diff",
+                        "mean_query+max_diff", "mean_query+diff",
+                        "drop_average_query_per_output_logit_reasoning"})
     names.push_back(n);
   std::vector<std::function<Mutant()>> sites;
   collect(doc, json::json_pointer(), names, sites);

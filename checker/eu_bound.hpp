@@ -1,0 +1,36 @@
+// The EU options of the subcubic strategies (SPEC.md 7.6, Lemma S4): a vector Ē over output tokens
+// and per-query deviations G with EUc[q,x] = EU[q,x] - EU[q,m] <= Ē[x] - Ē[m] + G[q] for all q, x, m.
+// This is what lets the wrong-logit bound split into a part that depends on the output x only
+// (computed once per max token) and a part that depends on the query only.
+//
+// Cost: `max_diff_exact` O(v^2) on the EU enclosure; `global_max_diff_exact` O(v^2);
+// `max_diff` O(v·d) from the weights; `mean_query+max_diff` O(v·d) plus the 1 × d by d × v product
+// μ·U. Counted into `ops` / `paper_flops` by formula (SPEC 7.10).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "checker/interval.hpp"
+#include "checker/proof_length.hpp"
+#include "format/model_weights.hpp"
+
+namespace mechcert {
+
+struct EuBound {
+  std::vector<double> Ebar_lo, Ebar_hi;  // enclosure of Ē per output token (empty: Ē = 0)
+  std::vector<double> G_hi;              // upper bound of G[q] per query token
+  // Upper bound of Ē[x] - Ē[m].
+  double diff_up(int64_t x, int64_t m) const {
+    return Ebar_hi.empty() ? 0.0 : sub_up(Ebar_hi[static_cast<size_t>(x)], Ebar_lo[static_cast<size_t>(m)]);
+  }
+};
+
+// True for the four option names of SPEC 7.6.
+bool is_eu_option(const std::string& handling);
+
+// `EU` is the enclosure of the path table EU (SPEC 5.2). Throws std::invalid_argument for an
+// unknown option (callers validate the name first). Sets the rounding mode itself.
+EuBound eu_bound(const std::string& handling, const ModelWeights& w, const IntervalMatrix& EU,
+                 OpCounts& ops, uint64_t& paper_flops);
+
+}  // namespace mechcert

@@ -1,0 +1,120 @@
+#include "checker/gap_classes.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <tuple>
+
+#include "format/exact_numbers.hpp"
+
+namespace mechcert {
+namespace {
+
+BigInt power(const BigInt& base, int64_t exponent) {
+  BigInt r = 1;
+  for (int64_t i = 0; i < exponent; ++i) r *= base;
+  return r;
+}
+
+BigInt binomial(int64_t n, int64_t r) {
+  BigInt b = 1;
+  for (int64_t i = 1; i <= r; ++i) b = b * (n - r + i) / i;  // exact at every step
+  return b;
+}
+
+// SPEC 7.1's constraints on one row; "" if it is a valid class.
+std::string row_problem(const GapRow& r, int64_t v, int64_t k) {
+  if (r.m < 0 || r.m >= v) return "m outside [0, v)";
+  if (r.q < 0 || r.q > r.m) return "q = " + std::to_string(r.q) + " outside [0, m]";
+  if (r.c < 0 || r.c > (r.q == r.m ? k - 1 : k - 2))
+    return "c = " + std::to_string(r.c) + " outside [0, " +
+           std::to_string(r.q == r.m ? k - 1 : k - 2) + "] for " + (r.q == r.m ? "q = m" : "q < m");
+  if (r.g < 1) return "gap g = " + std::to_string(r.g) + " < 1";
+  if (r.all_max()) return r.g == 1 ? "" : "the all-max row (q = m, c = 0) must have g = 1";
+  if (r.g > r.m) return "gap g = " + std::to_string(r.g) + " > m = " + std::to_string(r.m);
+  if (r.q < r.m && r.q > r.m - r.g)
+    return "query q = " + std::to_string(r.q) + " > m - g = " + std::to_string(r.m - r.g);
+  return "";
+}
+
+}  // namespace
+
+GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
+                             bool avg_must_be_zero, const JsonPath& where) {
+  if (!blocks.is_array()) where.fail("expected an array of blocks");
+  GapClasses out;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const nlohmann::json& block = blocks[b];
+    const JsonPath name = where.index(b);
+    if (!block.is_array() || block.size() != 4) name.fail("expected [m, c, avg, rows]");
+    GapBlock gb;
+    gb.m = json_integer(block[0], name.index(0), 0, v - 1);
+    gb.c = json_integer(block[1], name.index(1), 0, k - 1);
+    if (!block[2].is_string()) name.index(2).fail("avg: expected a hex-float string");
+    gb.avg = parse_hex_double(block[2].get_ref<const std::string&>(), name.index(2));
+    if (!(gb.avg >= 0 && gb.avg <= 1)) name.index(2).fail("avg outside [0, 1]");
+    if (avg_must_be_zero && gb.avg != 0)
+      name.index(2).fail("avg must be 0 for drop_average_query_per_output_logit_reasoning");
+    if (!out.blocks.empty()) {
+      const GapBlock& prev = out.blocks.back();
+      if (std::tie(prev.m, prev.c) == std::tie(gb.m, gb.c))
+        name.fail("duplicate block (m, c): same as the previous block");
+      if (std::tie(gb.m, gb.c) < std::tie(prev.m, prev.c)) name.fail("blocks not sorted by (m, c)");
+    }
+    const nlohmann::json& rows = block[3];
+    const JsonPath rows_path = name.index(3);
+    if (!rows.is_array() || rows.empty()) rows_path.fail("expected a non-empty array of [q, g]");
+    if (rows.size() > kMaxGapRows - out.rows.size())
+      rows_path.fail("more than " + std::to_string(kMaxGapRows) + " rows in all");
+    gb.first = out.rows.size();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const JsonPath row_path = rows_path.index(i);
+      if (!rows[i].is_array() || rows[i].size() != 2) row_path.fail("expected [q, g]");
+      GapRow r;
+      r.m = gb.m;
+      r.c = gb.c;
+      r.q = json_integer(rows[i][0], row_path.index(0), 0, gb.m);
+      r.g = json_integer(rows[i][1], row_path.index(1), 1, v);
+      if (i > 0 && r.q <= out.rows.back().q) row_path.fail("rows not strictly increasing in q");
+      if (const std::string problem = row_problem(r, v, k); !problem.empty())
+        row_path.fail(problem);
+      out.rows.push_back(r);
+      out.row_index.push_back(i);
+    }
+    gb.end = out.rows.size();
+    out.blocks.push_back(gb);
+  }
+  return out;
+}
+
+BigInt gap_count(const std::vector<GapRow>& rows, int64_t v, int64_t k) {
+  std::vector<BigInt> binom(static_cast<size_t>(k));
+  for (int64_t c = 0; c < k; ++c) binom[static_cast<size_t>(c)] = binomial(k - 1, c);
+  BigInt total = 0, per_max = 0;
+  int64_t current_m = -1;
+  auto close_max = [&](int64_t m) {  // inputs whose max is m: (m+1)^k - m^k
+    if (m >= 0 && per_max > power(BigInt(m + 1), k) - power(BigInt(m), k))
+      throw std::logic_error("gap count: classes of max " + std::to_string(m) +
+                             " exceed the inputs with that max");
+    per_max = 0;
+  };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const GapRow& r = rows[i];
+    if (!row_problem(r, v, k).empty() ||
+        (i > 0 && std::tie(rows[i - 1].m, rows[i - 1].c, rows[i - 1].q) >= std::tie(r.m, r.c, r.q)))
+      throw std::logic_error("gap count: row " + std::to_string(i) + " is not a valid class");
+    if (r.m != current_m) {
+      close_max(current_m);
+      current_m = r.m;
+    }
+    // C(k-1, c) placements of the non-max slots, m - g + 1 values each (the all-max row: 1).
+    const BigInt members =
+        r.all_max() ? BigInt(1) : binom[static_cast<size_t>(r.c)] * power(BigInt(r.m - r.g + 1), r.c);
+    per_max += members;
+    total += members;
+  }
+  close_max(current_m);
+  if (total > power(BigInt(v), k)) throw std::logic_error("gap count: total exceeds v^k");
+  return total;
+}
+
+}  // namespace mechcert

@@ -1,0 +1,60 @@
+#include "generator/subcubic_eu_bound.hpp"
+
+#include <cmath>
+
+namespace mechcert {
+
+std::string subcubic_eu_name(SubcubicEU option) {
+  switch (option) {
+    case SubcubicEU::MaxDiffExact: return "max_diff_exact";
+    case SubcubicEU::GlobalMaxDiffExact: return "global_max_diff_exact";
+    case SubcubicEU::MeanQueryMaxDiff: return "mean_query+max_diff";
+    case SubcubicEU::MaxDiff: return "max_diff";
+  }
+  return "";
+}
+
+std::optional<SubcubicEU> parse_subcubic_eu(const std::string& name) {
+  for (const SubcubicEU option : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
+                                  SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff}) {
+    if (subcubic_eu_name(option) == name) return option;
+  }
+  return std::nullopt;
+}
+
+SubcubicEUBound subcubic_eu_bound(SubcubicEU option, const PathTables& t, const ModelWeights& w) {
+  SubcubicEUBound out;
+  out.Ebar.assign(static_cast<size_t>(t.v_out), 0.0);
+  out.G.assign(static_cast<size_t>(t.v), 0.0);
+  switch (option) {
+    case SubcubicEU::MaxDiffExact:
+      for (int64_t q = 0; q < t.v; ++q)
+        out.G[static_cast<size_t>(q)] = t.EU.row(q).maxCoeff() - t.EU.row(q).minCoeff();
+      return out;
+    case SubcubicEU::GlobalMaxDiffExact: {
+      const double range = t.EU.maxCoeff() - t.EU.minCoeff();
+      for (double& g : out.G) g = range;
+      return out;
+    }
+    case SubcubicEU::MeanQueryMaxDiff:
+    case SubcubicEU::MaxDiff: break;
+  }
+  // EU[q,x] - EU[q,m] = (μU)[x] - (μU)[m] + Σ_j (Eq[q,j] - μ_j)(U[j,x] - U[j,m]), and the last
+  // factor is at most the row range ρ_j of U in absolute value (μ = 0 for max_diff).
+  const auto E = as_eigen(w.W_E);
+  const auto P = as_eigen(w.W_pos);
+  const auto U = as_eigen(w.W_U);
+  const RowMatrix Eq = E.rowwise() + P.row(static_cast<Eigen::Index>(w.k - 1));
+  Eigen::RowVectorXd mu = Eigen::RowVectorXd::Zero(Eq.cols());
+  if (option == SubcubicEU::MeanQueryMaxDiff) {
+    mu = Eq.colwise().sum() / static_cast<double>(Eq.rows());
+    const Eigen::RowVectorXd mu_U = mu * U;
+    for (int64_t x = 0; x < t.v_out; ++x) out.Ebar[static_cast<size_t>(x)] = mu_U(x);
+  }
+  const Eigen::VectorXd rho = U.rowwise().maxCoeff() - U.rowwise().minCoeff();
+  for (int64_t q = 0; q < t.v; ++q)
+    out.G[static_cast<size_t>(q)] = ((Eq.row(q) - mu).cwiseAbs() * rho)(0);
+  return out;
+}
+
+}  // namespace mechcert

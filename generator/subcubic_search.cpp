@@ -1,0 +1,338 @@
+#include "generator/subcubic_search.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+namespace mechcert {
+
+std::string subcubic_attention_name(SubcubicAttention option) {
+  return option == SubcubicAttention::MeanQueryDiff
+             ? "mean_query+diff"
+             : "drop_average_query_per_output_logit_reasoning";
+}
+
+std::optional<SubcubicAttention> parse_subcubic_attention(const std::string& name) {
+  for (const SubcubicAttention option :
+       {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
+    if (subcubic_attention_name(option) == name) return option;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+using boost::multiprecision::cpp_int;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Per query q (SPEC 5.2, 7.2): shifted exponentiated scores, their prefix extremes and the order
+// statistics of the non-query positional weights.
+struct QueryWeights {
+  std::vector<double> u;            // u[t] = exp((EQKE[q,t] - max_t EQKE[q,t]) / s)
+  std::vector<double> umax, umin;   // prefix max / min of u over t' <= t
+  double w_query = 0;               // ω[q,k-1]
+  std::vector<double> small, large; // sums of the i smallest / largest ω[q,p], p < k-1
+};
+
+std::vector<QueryWeights> query_weights(const PathTables& t) {
+  const int64_t v = t.v, k = t.k;
+  std::vector<QueryWeights> out(static_cast<size_t>(v));
+  for (int64_t q = 0; q < v; ++q) {
+    QueryWeights& w = out[static_cast<size_t>(q)];
+    const double row_max = t.EQKE.row(q).maxCoeff();
+    const double pos_max = t.EQKP.row(q).maxCoeff();
+    w.u.resize(static_cast<size_t>(v));
+    w.umax.resize(static_cast<size_t>(v));
+    w.umin.resize(static_cast<size_t>(v));
+    for (int64_t x = 0; x < v; ++x) {
+      const auto i = static_cast<size_t>(x);
+      w.u[i] = std::exp((t.EQKE(q, x) - row_max) / t.scale);
+      w.umax[i] = x == 0 ? w.u[i] : std::max(w.umax[i - 1], w.u[i]);
+      w.umin[i] = x == 0 ? w.u[i] : std::min(w.umin[i - 1], w.u[i]);
+    }
+    std::vector<double> om;
+    for (int64_t p = 0; p + 1 < k; ++p) om.push_back(std::exp((t.EQKP(q, p) - pos_max) / t.scale));
+    w.w_query = std::exp((t.EQKP(q, k - 1) - pos_max) / t.scale);
+    std::sort(om.begin(), om.end());
+    w.small.assign(om.size() + 1, 0.0);
+    w.large.assign(om.size() + 1, 0.0);
+    for (size_t j = 0; j < om.size(); ++j) {
+      w.small[j + 1] = w.small[j] + om[j];
+      w.large[j + 1] = w.large[j] + om[om.size() - 1 - j];
+    }
+  }
+  return out;
+}
+
+cpp_int binomial(int64_t n, int64_t r) {
+  cpp_int b = 1;
+  for (int64_t i = 1; i <= r; ++i) b = b * (n - r + i) / i;
+  return b;
+}
+
+// Everything of one max token m that the rows share (SPEC 7.2, 7.7 step 3).
+struct MaxTables {
+  int64_t m = 0;
+  std::vector<double> B;     // [v_out] Ē[x] - Ē[m] + PV[x]
+  std::vector<double> EVm;   // [v_out] EVc[m,x]
+  std::vector<double> W;     // [m+1]   W[t'] = max_{t <= t'} max_{x != m} EVc[t,x]
+  double R = -kInf, r = kInf;  // max / min over x != m of EVc[m,x]
+  bool all_m = false;        // the all-m row (m,...,m) is certified (SPEC 5.8)
+};
+
+struct RowAttention {
+  double lo = 0, hi = 1;  // a_lo, a_hi of Lemma S1
+};
+
+class MaxSearch {
+ public:
+  MaxSearch(const PathTables& t, const std::vector<QueryWeights>& qw, const SubcubicEUBound& eu,
+            int64_t m, double threshold, SubcubicAttention attention)
+      : t_(t), qw_(qw), eu_(eu), threshold_(threshold), attention_(attention) {
+    build_tables(m);
+  }
+
+  // Blocks (m, c) for c = 0..k-1 that certify at least one row.
+  std::vector<SubcubicBlock> run() {
+    std::vector<SubcubicBlock> blocks;
+    for (int64_t c = 0; c < t_.k; ++c) {
+      SubcubicBlock block = best_block(c);
+      if (c == 0 && mt_.all_m) block.rows.push_back(SubcubicRow{mt_.m, 1});
+      if (!block.rows.empty()) blocks.push_back(std::move(block));
+    }
+    return blocks;
+  }
+
+ private:
+  const PathTables& t_;
+  const std::vector<QueryWeights>& qw_;
+  const SubcubicEUBound& eu_;
+  double threshold_;  // a row is proposed iff its bound < threshold_ (= -margin · scale)
+  SubcubicAttention attention_;
+  MaxTables mt_;
+
+  void build_tables(int64_t m) {
+    const int64_t v_out = t_.v_out, k = t_.k;
+    mt_.m = m;
+    std::vector<double> PV(static_cast<size_t>(v_out));
+    for (int64_t x = 0; x < v_out; ++x) {
+      double best = -kInf;
+      for (int64_t p = 0; p < k; ++p) best = std::max(best, t_.PVOU(p, x) - t_.PVOU(p, m));
+      PV[static_cast<size_t>(x)] = best;
+    }
+    mt_.B.resize(static_cast<size_t>(v_out));
+    mt_.EVm.resize(static_cast<size_t>(v_out));
+    const double Ebar_m = eu_.Ebar[static_cast<size_t>(m)];
+    for (int64_t x = 0; x < v_out; ++x) {
+      const auto i = static_cast<size_t>(x);
+      mt_.B[i] = (eu_.Ebar[i] - Ebar_m) + PV[i];
+      mt_.EVm[i] = t_.EVOU(m, x) - t_.EVOU(m, m);
+      if (x != m) {
+        mt_.R = std::max(mt_.R, mt_.EVm[i]);
+        mt_.r = std::min(mt_.r, mt_.EVm[i]);
+      }
+    }
+    mt_.W.resize(static_cast<size_t>(m + 1));
+    for (int64_t tok = 0; tok <= m; ++tok) {
+      double best = -kInf;
+      for (int64_t x = 0; x < v_out; ++x) {
+        if (x != m) best = std::max(best, t_.EVOU(tok, x) - t_.EVOU(tok, m));
+      }
+      const auto i = static_cast<size_t>(tok);
+      mt_.W[i] = tok == 0 ? best : std::max(mt_.W[i - 1], best);
+    }
+    // All-m row: exact EU, all slots hold m (SPEC 5.8).
+    mt_.all_m = true;
+    for (int64_t x = 0; x < v_out && mt_.all_m; ++x) {
+      if (x == m) continue;
+      const double L = (t_.EU(m, x) - t_.EU(m, m)) + mt_.EVm[static_cast<size_t>(x)] +
+                       PV[static_cast<size_t>(x)];
+      mt_.all_m = L < threshold_;
+    }
+  }
+
+  // F(ā) = max_{x != m} (B[x] + ā·EVc[m,x]) (Lemma S3).
+  double F(double avg) const {
+    double best = -kInf;
+    for (int64_t x = 0; x < t_.v_out; ++x) {
+      const auto i = static_cast<size_t>(x);
+      if (x != mt_.m) best = std::max(best, mt_.B[i] + avg * mt_.EVm[i]);
+    }
+    return best;
+  }
+
+  // Lemma S1 for a row other than the all-m one.
+  RowAttention attention(int64_t q, int64_t c, int64_t g) const {
+    const int64_t m = mt_.m, j = t_.k - 1 - c;
+    const QueryWeights& w = qw_[static_cast<size_t>(q)];
+    const auto cj = static_cast<size_t>(j), cc = static_cast<size_t>(c);
+    const double um = w.u[static_cast<size_t>(m)];
+    const double Umax = w.umax[static_cast<size_t>(m - g)];
+    const double Umin = w.umin[static_cast<size_t>(m - g)];
+    double A_lo, A_hi, B_hi, B_lo;
+    if (q == m) {
+      A_lo = um * (w.small[cj] + w.w_query);
+      A_hi = um * (w.large[cj] + w.w_query);
+      B_hi = Umax * w.large[cc];
+      B_lo = Umin * w.small[cc];
+    } else {
+      const double query = w.w_query * w.u[static_cast<size_t>(q)];
+      A_lo = um * w.small[cj];
+      A_hi = um * w.large[cj];
+      B_hi = query + Umax * w.large[cc];
+      B_lo = query + Umin * w.small[cc];
+    }
+    RowAttention a;
+    a.lo = A_lo + B_hi > 0 ? A_lo / (A_lo + B_hi) : 0.0;
+    a.hi = A_hi + B_lo > 0 ? A_hi / (A_hi + B_lo) : 1.0;
+    return a;
+  }
+
+  // max(h(a_lo), h(a_hi)) of Lemma S3 for row (q, g) of block (m, c) with F(ā) = Favg.
+  double bound(int64_t q, int64_t c, int64_t g, double avg, double Favg) const {
+    const RowAttention a = attention(q, c, g);
+    const double W = mt_.W[static_cast<size_t>(mt_.m - g)];
+    const double G = eu_.G[static_cast<size_t>(q)];
+    auto h = [&](double x) {
+      const double D = x - avg;
+      return Favg + std::max(D * mt_.R, D * mt_.r) + (1 - x) * W + G;
+    };
+    return std::max(h(a.lo), h(a.hi));
+  }
+
+  // Smallest certifying gap of row q in block (m, c), 0 if none. q < m needs q <= m - g; c = 0
+  // with q < m is the single input (m,...,m,q) whatever g, so take the largest g (smallest W).
+  int64_t smallest_gap(int64_t q, int64_t c, double avg, double Favg) const {
+    const int64_t m = mt_.m;
+    const int64_t g_max = q == m ? m : m - q;
+    if (g_max < 1) return 0;
+    auto certified = [&](int64_t g) { return bound(q, c, g, avg, Favg) < threshold_; };
+    if (!certified(g_max)) return 0;
+    if (c == 0) return g_max;
+    int64_t lo = 0, hi = g_max;  // invariant: hi certifies; lo == 0 or lo fails
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      (certified(mid) ? hi : lo) = mid;
+    }
+    return hi;
+  }
+
+  struct Candidate {
+    double avg = 0;
+    double objective = -1;  // Σ_rows (m - g + 1)^c: the block's count up to C(k-1, c)
+    std::vector<SubcubicRow> rows;
+  };
+
+  // The rows of block (m, c) for a given ā (the all-m row excepted).
+  Candidate evaluate(int64_t c, double avg) const {
+    const int64_t m = mt_.m;
+    Candidate out;
+    out.avg = avg;
+    out.objective = 0;
+    const double Favg = F(avg);
+    // q < m needs c <= k-2 (some non-query position holds m), so c = k-1 has q = m only.
+    for (int64_t q = c == t_.k - 1 ? m : 0; q <= m; ++q) {
+      if (q == m && c == 0) continue;  // the all-m row does not depend on ā
+      const int64_t g = smallest_gap(q, c, avg, Favg);
+      if (g == 0) continue;
+      out.rows.push_back(SubcubicRow{q, g});
+      double size = 1;
+      for (int64_t i = 0; i < c; ++i) size *= static_cast<double>(m - g + 1);
+      out.objective += size;
+    }
+    return out;
+  }
+
+  // Mean of the attention intervals' midpoints over a candidate's rows (the reference's ā is a
+  // mean attention over the block's queries; the midpoint centres the deviation term of S3).
+  double mean_attention(int64_t c, const Candidate& cand) const {
+    double sum = 0;
+    for (const SubcubicRow& row : cand.rows) {
+      const RowAttention a = attention(row.q, c, row.g);
+      sum += 0.5 * (a.lo + a.hi);
+    }
+    return sum / static_cast<double>(cand.rows.size());
+  }
+
+  SubcubicBlock best_block(int64_t c) const {
+    Candidate best;
+    if (attention_ == SubcubicAttention::DropAverage) {
+      best = evaluate(c, 0.0);
+    } else {
+      // Short hex strings and no dependence on the last bits of a mean: ā on a 2^-20 grid.
+      auto consider = [&](double avg) {
+        avg = std::ldexp(std::round(std::ldexp(std::clamp(avg, 0.0, 1.0), 20)), -20);
+        Candidate cand = evaluate(c, avg);
+        if (cand.objective > best.objective) best = std::move(cand);  // first wins ties
+      };
+      constexpr int kCoarse = 64, kFine = 16;
+      for (int i = 0; i <= kCoarse; ++i) consider(static_cast<double>(i) / kCoarse);
+      for (int iter = 0; iter < 3 && !best.rows.empty(); ++iter) consider(mean_attention(c, best));
+      const double centre = best.avg;
+      for (int i = -kFine; i <= kFine; ++i)
+        consider(centre + static_cast<double>(i) / (kCoarse * kFine));
+    }
+    SubcubicBlock block;
+    block.m = mt_.m;
+    block.c = c;
+    block.avg = best.avg;
+    block.rows = std::move(best.rows);
+    return block;
+  }
+};
+
+}  // namespace
+
+SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
+                                     const SubcubicSearchOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (t.v_out != t.v) throw std::invalid_argument("subcubic: needs d_vocab_out == d_vocab");
+  if (t.k < 2) throw std::invalid_argument("subcubic: needs k >= 2");
+  const std::vector<QueryWeights> qw = query_weights(t);
+  const SubcubicEUBound eu = subcubic_eu_bound(options.eu, t, w);
+  const int64_t v = t.v;
+  // Magnitude of a logit difference: the margin is relative to it (as in cubic_search).
+  const double scale = 2 * (t.EU.cwiseAbs().maxCoeff() + t.EVOU.cwiseAbs().maxCoeff() +
+                            2 * t.PVOU.cwiseAbs().maxCoeff());
+  const double threshold = -options.margin * scale;
+  std::vector<std::vector<SubcubicBlock>> per_m(static_cast<size_t>(v));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = static_cast<int>(std::min<int64_t>(threads, v));
+  std::atomic<int64_t> next{v - 1};  // heaviest (largest m) first
+  auto work = [&] {
+    for (int64_t m; (m = next.fetch_sub(1)) >= 0;) {
+      per_m[static_cast<size_t>(m)] =
+          MaxSearch(t, qw, eu, m, threshold, options.attention).run();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+
+  SubcubicSearchResult result;
+  std::vector<cpp_int> binom(static_cast<size_t>(t.k));
+  for (int64_t c = 0; c < t.k; ++c) binom[static_cast<size_t>(c)] = binomial(t.k - 1, c);
+  for (auto& blocks : per_m) {
+    for (auto& block : blocks) {
+      for (const SubcubicRow& row : block.rows) {
+        const bool all_m = row.q == block.m && block.c == 0;
+        const cpp_int values = all_m ? cpp_int(1) : cpp_int(block.m - row.g + 1);
+        result.count += binom[static_cast<size_t>(block.c)] *
+                        boost::multiprecision::pow(values, static_cast<unsigned>(block.c));
+      }
+      result.rows += block.rows.size();
+      result.blocks.push_back(std::move(block));
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace mechcert

@@ -1,0 +1,202 @@
+// The subcubic strategies end to end: `mechcert prove --strategy subcubic/...` (the registered
+// generator) writes a certificate, the checker verifies it. Soundness against an exact per-input
+// oracle on tiny models for all 8 strategies, bound <= exact accuracy on the example models, and
+// rejection of tampered certificates (claim + 1, a smaller gap than certified, a lowered ā, an
+// overlapping row, a row leaving the input space, a strategy name that does not match its steps).
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "checker/check.hpp"
+#include "checker/fp_environment.hpp"
+#include "checker/subcubic.hpp"
+#include "format/certificate.hpp"
+#include "format/exact_numbers.hpp"
+#include "generator/evaluate.hpp"
+#include "generator/strategy_registry.hpp"
+#include "tests/adversarial/planted_models.hpp"
+#include "tests/support/cubic_oracle.hpp"
+#include "tests/support/model_fixture.hpp"
+
+using namespace mechcert;
+using nlohmann::json;
+
+namespace {
+
+LoadedModel saved(const ModelWeights& w, const std::string& name) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("mechcert-test-subcubic-" + name + ".safetensors");
+  save_model(path.string(), w, DType::F64);
+  return load_model(path.string());
+}
+
+json prove(const LoadedModel& model, const std::string& strategy) {
+  ProveOptions options;
+  options.threads = 2;
+  options.progress = false;
+  return strategy_registry().at(strategy).prove(model, options);
+}
+
+CheckResult check(const LoadedModel& model, const json& cert) {
+  return check_certificate(model, parse_certificate(cert.dump(), "cert.json", ""), 1);
+}
+
+std::string rejection(const LoadedModel& model, const json& cert) {
+  try {
+    check(model, cert);
+    return "";
+  } catch (const CertificateRejected& e) {
+    return e.what();
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+}
+
+json& blocks(json& cert) { return cert["steps"][2]["blocks"]; }
+
+LoadedModel example(int seed) {
+  return load_model(std::string(MECHCERT_SOURCE_DIR) + "/examples/max4-seed" +
+                    std::to_string(seed) + ".safetensors");
+}
+
+// Every input of every row is strictly correct (exact oracle); returns their number.
+uint64_t oracle_inputs(const ModelWeights& w, const json& cert) {
+  const test::CubicOracle oracle(w);
+  uint64_t inputs = 0;
+  for (const auto& block : cert["steps"][2]["blocks"]) {
+    const int64_t m = block[0], c = block[1];
+    for (const auto& row : block[3]) {
+      const int64_t q = row[0], g = row[1];
+      std::vector<int64_t> S;
+      for (int64_t n = 0; n <= m - g && c > 0; ++n) S.push_back(n);
+      for (const auto& t : test::cubic_class_inputs(w.k, m, q, c, S)) {
+        INFO("m=" << m << " q=" << q << " c=" << c << " g=" << g);
+        REQUIRE(oracle.strictly_correct(t));
+        ++inputs;
+      }
+    }
+  }
+  return inputs;
+}
+
+}  // namespace
+
+TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic]") {
+  for (const std::string& name : subcubic_strategy_names()) {
+    INFO(name);
+    CHECK(strategy_registry().count(name) == 1);
+    CHECK(find_strategy_check(name) != nullptr);
+  }
+  CHECK(subcubic_strategy_names().size() == 8);
+}
+
+TEST_CASE("subcubic e2e: certified inputs are correct on tiny models (exact oracle)", "[subcubic]") {
+  require_sound_fp_environment();
+  std::vector<std::pair<std::string, ModelWeights>> models;
+  models.emplace_back("fixture-1", test::make_fixture_model(3, 5, 4, 3, 1));
+  models.emplace_back("fixture-k4", test::make_fixture_model(4, 8, 6, 4, 9));
+  for (int64_t k : {3, 4})
+    for (double delta : {-0x1p-20, 0.0, adversarial::kMinSubnormalF32})
+      models.emplace_back("max-k" + std::to_string(k), adversarial::max_model(delta, true, k, 6).weights);
+  models.emplace_back("max-v8", adversarial::max_model(-0x1p-20, true, 4, 8).weights);
+  for (const auto& planted : adversarial::all_planted_models())
+    models.emplace_back(planted.name, planted.weights);
+  uint64_t certified_beyond_all_max = 0;
+  for (const auto& [name, w] : models) {
+    const LoadedModel model = saved(w, name);
+    for (const std::string& strategy : subcubic_strategy_names()) {
+      INFO(name << " / " << strategy);
+      const json cert = prove(model, strategy);
+      const CheckResult r = check(model, cert);
+      REQUIRE(r.valid);
+      const uint64_t inputs = oracle_inputs(w, cert);
+      CHECK(r.certified == inputs);
+      CHECK(r.bound_num == inputs);
+      if (inputs > static_cast<uint64_t>(w.v)) ++certified_beyond_all_max;
+    }
+  }
+  CHECK(certified_beyond_all_max > 0);  // the strategies certify more than the all-max inputs
+}
+
+TEST_CASE("subcubic e2e: bound <= exact accuracy on the example models", "[subcubic][examples]") {
+  require_sound_fp_environment();
+  for (int seed : {50, 104}) {
+    const LoadedModel model = example(seed);
+    const EvalResult e = evaluate_exact(model.weights);
+    for (const std::string& strategy : subcubic_strategy_names()) {
+      INFO("seed " << seed << " / " << strategy);
+      const json cert = prove(model, strategy);
+      const CheckResult r = check(model, cert);
+      REQUIRE(r.valid);
+      CHECK(r.bound_num <= e.strict_correct);
+      CHECK(r.bound_num > 0);
+      // The best option of the family is a real bound (the weak ones, e.g. max_diff, are weak in
+      // the reference too: reference-algorithms.md 6.11).
+      if (strategy.find("/max_diff_exact/mean_query+diff/") != std::string::npos)
+        CHECK(r.bound_num * 100 >= e.strict_correct * 85);
+      CHECK(r.length.ops.exp == 64 * 64 + 64 * 4);
+    }
+  }
+}
+
+TEST_CASE("subcubic e2e: tampered certificates are rejected", "[subcubic][examples]") {
+  require_sound_fp_environment();
+  const LoadedModel model = example(50);
+  const std::string name = "subcubic/max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact";
+  const json good = prove(model, name);
+  const CheckResult ok = check(model, good);
+  REQUIRE(ok.valid);
+  const BigInt N = ok.bound_num;
+  auto expect_rejected = [&](const json& cert, const std::string& what) {
+    const std::string reason = rejection(model, cert);
+    INFO(reason);
+    CHECK(reason.find(what) != std::string::npos);
+    CHECK(reason.find('\n') == std::string::npos);
+  };
+  {
+    json c = good;
+    c["claim"]["correct"] = BigInt(N + 1).str();
+    expect_rejected(c, "certify only");
+  }
+  {  // every gap lowered by one where that is allowed: some row must then fail
+    json c = good;
+    int lowered = 0;
+    for (auto& block : blocks(c))
+      for (auto& row : block[3])
+        if (row[1].get<int64_t>() > 1) {
+          row[1] = row[1].get<int64_t>() - 1;
+          ++lowered;
+        }
+    REQUIRE(lowered > 0);
+    expect_rejected(c, "not certified");
+  }
+  {  // a duplicate row (overlapping classes)
+    json c = good;
+    auto& rows = blocks(c)[0][3];
+    rows.insert(rows.begin() + 1, rows[0]);
+    expect_rejected(c, "strictly increasing");
+  }
+  {  // a block repeated
+    json c = good;
+    blocks(c).insert(blocks(c).begin() + 1, blocks(c)[0]);
+    expect_rejected(c, "duplicate block");
+  }
+  {  // the name must say what the steps do
+    json c = good;
+    c["strategy"] = "subcubic/max_diff_exact/drop_average_query_per_output_logit_reasoning/exact_EQKE+max_diff_exact";
+    expect_rejected(c, "does not match");
+    c = good;
+    c["steps"][1]["handling"] = "global_max_diff_exact";
+    expect_rejected(c, "does not match");
+    c = good;
+    c["strategy"] = "subcubic/max_diff_exact/mean_query+diff/svd";
+    expect_rejected(c, "unknown strategy");
+  }
+  {  // a shorter list with the claim adjusted is still valid (a weaker claim)
+    json c = good;
+    blocks(c).erase(blocks(c).size() - 1);
+    c["claim"]["correct"] = "1";
+    CHECK(rejection(model, c).empty());
+  }
+}

@@ -18,7 +18,8 @@ constexpr const char* kEqkeOption = "exact_EQKE+max_diff_exact";
 constexpr const char* kMeanAttention = "mean_query+diff";
 constexpr const char* kDropAttention = "drop_average_query_per_output_logit_reasoning";
 const std::vector<std::string> kEuOptions = {"max_diff_exact", "global_max_diff_exact",
-                                             "mean_query+max_diff", "max_diff"};
+                                             "mean_query+max_diff", "max_diff",
+                                             "centered_max_exact"};
 
 // Upper bound of exact(a) - exact(b) from enclosures.
 inline double diff_up(Interval a, Interval b) { return sub_up(a.hi, b.lo); }
@@ -152,7 +153,7 @@ __attribute__((noinline)) bool verify_blocks(const CubicTables& t,
       const double a_ends[2] = {den_lo > 0 ? div_down(A_lo, den_lo) : 0.0,
                                 den_hi > 0 ? std::min(1.0, div_up(A_hi, den_hi)) : 1.0};
       // S3: h(a) = F(ā) + max(D·R, D·r) + (1 - a)·W + G[q] at both ends, D = a - ā.
-      const double W = Wpre[static_cast<size_t>(top)], G = eu.G_hi[static_cast<size_t>(q)];
+      const double W = Wpre[static_cast<size_t>(top)], G = eu.gap_up(q, m);
       for (const double a : a_ends) {
         const Interval D{sub_down(a, block.avg), sub_up(a, block.avg)};
         const Interval rest{sub_down(1.0, a), sub_up(1.0, a)};  // 1 - a >= 0

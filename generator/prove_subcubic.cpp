@@ -65,7 +65,8 @@ nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& opti
 struct Registrations {
   Registrations() {
     for (const SubcubicEU eu : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
-                                SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff}) {
+                                SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff,
+                                SubcubicEU::CenteredMaxExact}) {
       for (const SubcubicAttention attention :
            {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
         StrategyRegistration{StrategyInfo{

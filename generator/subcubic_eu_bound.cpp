@@ -1,5 +1,6 @@
 #include "generator/subcubic_eu_bound.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mechcert {
@@ -10,13 +11,15 @@ std::string subcubic_eu_name(SubcubicEU option) {
     case SubcubicEU::GlobalMaxDiffExact: return "global_max_diff_exact";
     case SubcubicEU::MeanQueryMaxDiff: return "mean_query+max_diff";
     case SubcubicEU::MaxDiff: return "max_diff";
+    case SubcubicEU::CenteredMaxExact: return "centered_max_exact";
   }
   return "";
 }
 
 std::optional<SubcubicEU> parse_subcubic_eu(const std::string& name) {
   for (const SubcubicEU option : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
-                                  SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff}) {
+                                  SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff,
+                                  SubcubicEU::CenteredMaxExact}) {
     if (subcubic_eu_name(option) == name) return option;
   }
   return std::nullopt;
@@ -26,7 +29,21 @@ SubcubicEUBound subcubic_eu_bound(SubcubicEU option, const PathTables& t, const 
   SubcubicEUBound out;
   out.Ebar.assign(static_cast<size_t>(t.v_out), 0.0);
   out.G.assign(static_cast<size_t>(t.v), 0.0);
+  out.v_out = t.v_out;
   switch (option) {
+    case SubcubicEU::CenteredMaxExact:
+      // G[q,m] = max_{x != m} EU[q,x] - EU[q,m]: exactly the largest wrong direct logit.
+      out.G_qm.assign(static_cast<size_t>(t.v * t.v_out), 0.0);
+      for (int64_t q = 0; q < t.v; ++q)
+        for (int64_t m = 0; m < t.v_out; ++m) {
+          double best = -HUGE_VAL;
+          for (int64_t x = 0; x < t.v_out; ++x)
+            if (x != m) best = std::max(best, t.EU(q, x));
+          out.G_qm[static_cast<size_t>(q * t.v_out + m)] = best - t.EU(q, m);
+        }
+      for (int64_t q = 0; q < t.v; ++q)
+        out.G[static_cast<size_t>(q)] = t.EU.row(q).maxCoeff() - t.EU.row(q).minCoeff();
+      return out;
     case SubcubicEU::MaxDiffExact:
       for (int64_t q = 0; q < t.v; ++q)
         out.G[static_cast<size_t>(q)] = t.EU.row(q).maxCoeff() - t.EU.row(q).minCoeff();

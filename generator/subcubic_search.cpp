@@ -196,7 +196,7 @@ class MaxSearch {
   double bound(int64_t q, int64_t c, int64_t g, double avg, double Favg) const {
     const RowAttention a = attention(q, c, g);
     const double W = mt_.W[static_cast<size_t>(mt_.m - g)];
-    const double G = eu_.G[static_cast<size_t>(q)];
+    const double G = eu_.gap(q, mt_.m);
     auto h = [&](double x) {
       const double D = x - avg;
       return Favg + std::max(D * mt_.R, D * mt_.r) + (1 - x) * W + G;

@@ -23,7 +23,7 @@ using nlohmann::json;
 namespace {
 
 const std::vector<std::string> kEu = {"max_diff_exact", "global_max_diff_exact",
-                                      "mean_query+max_diff", "max_diff"};
+                                      "mean_query+max_diff", "max_diff", "centered_max_exact"};
 const std::string kMean = "mean_query+diff";
 const std::string kDrop = "drop_average_query_per_output_logit_reasoning";
 

@@ -1,9 +1,13 @@
 // The subcubic strategies end to end: `mechcert prove --strategy subcubic/...` (the registered
 // generator) writes a certificate, the checker verifies it. Soundness against an exact per-input
-// oracle on tiny models for all 8 strategies, bound <= exact accuracy on the example models, and
+// oracle on tiny models for all 10 strategies, bound <= exact accuracy on the example models, and
 // rejection of tampered certificates (claim + 1, a smaller gap than certified, a lowered ā, an
 // overlapping row, a row leaving the input space, a strategy name that does not match its steps).
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <map>
+#include <tuple>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -14,6 +18,7 @@
 #include "format/certificate.hpp"
 #include "format/exact_numbers.hpp"
 #include "generator/evaluate.hpp"
+#include "generator/path_tables.hpp"
 #include "generator/strategy_registry.hpp"
 #include "tests/adversarial/planted_models.hpp"
 #include "tests/support/cubic_oracle.hpp"
@@ -88,7 +93,7 @@ TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic
     CHECK(strategy_registry().count(name) == 1);
     CHECK(find_strategy_check(name) != nullptr);
   }
-  CHECK(subcubic_strategy_names().size() == 8);
+  CHECK(subcubic_strategy_names().size() == 10);
 }
 
 TEST_CASE("subcubic e2e: certified inputs are correct on tiny models (exact oracle)", "[subcubic]") {
@@ -199,4 +204,61 @@ TEST_CASE("subcubic e2e: tampered certificates are rejected", "[subcubic][exampl
     c["claim"]["correct"] = "1";
     CHECK(rejection(model, c).empty());
   }
+}
+
+TEST_CASE("subcubic e2e: no certified class of an example model holds a wrong input", "[subcubic][examples]") {
+  // Every input of examples/max4-seed50 is evaluated in double precision from the path tables; an
+  // input that is wrong, or right by a relative margin below 1e-6 (far wider than any rounding
+  // error of this evaluation), must lie in no listed class of any subcubic certificate.
+  require_sound_fp_environment();
+  const LoadedModel model = example(50);
+  const ModelWeights& w = model.weights;
+  const PathTables t = compute_path_tables(w);
+  const int64_t v = w.v, k = w.k;
+  REQUIRE(k == 4);
+  std::vector<std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t>> gaps;  // (m, c, q) -> g
+  for (const std::string& strategy : subcubic_strategy_names()) {
+    const json cert = prove(model, strategy);
+    REQUIRE(check(model, cert).valid);
+    auto& map = gaps.emplace_back();
+    for (const auto& block : cert["steps"][2]["blocks"])
+      for (const auto& row : block[3]) map[{block[0], block[1], row[0]}] = row[1];
+  }
+  uint64_t doubtful = 0, inside = 0;
+  std::vector<double> N(static_cast<size_t>(v));
+  double wts[4];
+  int64_t tok[4];
+  for (int64_t q = 0; q < v; ++q) {
+    tok[3] = q;
+    for (int64_t i = 0; i < v * v * v; ++i) {
+      tok[0] = i % v, tok[1] = (i / v) % v, tok[2] = i / (v * v);
+      double top = -HUGE_VAL;
+      for (int p = 0; p < 4; ++p) top = std::max(top, t.EQKE(q, tok[p]) + t.EQKP(q, p));
+      for (int p = 0; p < 4; ++p) wts[p] = std::exp((t.EQKE(q, tok[p]) + t.EQKP(q, p) - top) / t.scale);
+      const double W = wts[0] + wts[1] + wts[2] + wts[3];
+      const int64_t m = std::max({tok[0], tok[1], tok[2], tok[3]});
+      double best_wrong = -HUGE_VAL, scale = 0;
+      for (int64_t x = 0; x < v; ++x) {
+        double n = W * t.EU(q, x);
+        for (int p = 0; p < 4; ++p) n += wts[p] * (t.EVOU(tok[p], x) + t.PVOU(p, x));
+        N[static_cast<size_t>(x)] = n;
+        scale = std::max(scale, std::abs(n));
+        if (x != m) best_wrong = std::max(best_wrong, n);
+      }
+      if (N[static_cast<size_t>(m)] - best_wrong > 1e-6 * scale) continue;
+      ++doubtful;
+      int64_t c = 0, largest_nonmax = -1;
+      for (int p = 0; p < 3; ++p)
+        if (tok[p] != m) ++c, largest_nonmax = std::max(largest_nonmax, tok[p]);
+      if (q != m) largest_nonmax = std::max(largest_nonmax, q);
+      for (const auto& map : gaps) {
+        const auto it = map.find({m, c, q});
+        if (it == map.end()) continue;
+        // In Gap(m, q, c, g) iff every non-max token (the query too when q < m) is <= m - g.
+        if (largest_nonmax <= m - it->second) ++inside;
+      }
+    }
+  }
+  CHECK(doubtful >= 16777216 - 16761305);  // at least the inputs the exact count says are wrong
+  CHECK(inside == 0);
 }

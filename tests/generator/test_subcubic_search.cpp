@@ -35,7 +35,8 @@ const LoadedModel& seed50() {
 }
 
 const std::vector<SubcubicEU> kEUs = {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
-                                      SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff};
+                                      SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff,
+                                      SubcubicEU::CenteredMaxExact};
 const std::vector<SubcubicAttention> kAttentions = {SubcubicAttention::MeanQueryDiff,
                                                     SubcubicAttention::DropAverage};
 
@@ -167,7 +168,7 @@ class SpecBound {
                           avg * (LD(t_.EVOU(m_, x)) - t_.EVOU(m_, m_)));
     }
     auto h = [&](LD a) {
-      return F + std::max((a - avg) * R_, (a - avg) * r_) + (1 - a) * W + eu_.G[static_cast<size_t>(q)];
+      return F + std::max((a - avg) * R_, (a - avg) * r_) + (1 - a) * W + eu_.gap(q, m_);
     };
     return std::max(h(a_lo), h(a_hi));
   }
@@ -183,7 +184,7 @@ class SpecBound {
 
 }  // namespace
 
-TEST_CASE("subcubic: the 8 strategies are registered", "[subcubic]") {
+TEST_CASE("subcubic: the 10 strategies are registered", "[subcubic]") {
   for (const auto eu : kEUs) {
     for (const auto attention : kAttentions) {
       const std::string name = name_of(eu, attention);
@@ -354,8 +355,9 @@ TEST_CASE("subcubic: EU options satisfy Lemma S4", "[subcubic]") {
       for (int64_t x = 0; x < t.v_out; ++x) {
         for (int64_t m = 0; m < t.v_out; ++m) {
           const double lhs = t.EU(q, x) - t.EU(q, m);
+          if (x == m) continue;
           const double rhs = b.Ebar[static_cast<size_t>(x)] - b.Ebar[static_cast<size_t>(m)] +
-                             b.G[static_cast<size_t>(q)];
+                             b.gap(q, m);
           worst = std::max(worst, lhs - rhs);
         }
       }
@@ -372,6 +374,10 @@ TEST_CASE("subcubic: EU options satisfy Lemma S4", "[subcubic]") {
     CHECK(exact.G[i] <= global.G[i]);
     CHECK(exact.G[i] <= factored.G[i] + tolerance);
   }
+  // centered_max_exact is at most the row range for every (q, m).
+  const SubcubicEUBound centered = subcubic_eu_bound(SubcubicEU::CenteredMaxExact, t, model.weights);
+  for (int64_t q = 0; q < t.v; ++q)
+    for (int64_t m = 0; m < t.v_out; ++m) CHECK(centered.gap(q, m) <= exact.G[static_cast<size_t>(q)]);
 }
 
 TEST_CASE("subcubic: certificates do not depend on the thread count", "[subcubic]") {

@@ -38,8 +38,9 @@ echo "|---|---:|---:|"
 echo "| mechcert train (seed 50, 3000 steps) | $ts | $tm |"
 echo "| mechcert eval (all v^k inputs, float) | $es | $em |"
 rows=()
-for strategy in brute-force cubic; do
-  cert=$TMP/$strategy.json
+for strategy in brute-force cubic subcubic/centered_max_exact/mean_query+diff/exact_EQKE+max_diff_exact \
+                subcubic/max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact; do
+  cert=$TMP/${strategy//\//_}.json
   read -r ps pm <<<"$(best_of "$MECHCERT" prove "$MODEL" --strategy "$strategy" --out "$cert")"
   read -r cs cm <<<"$(best_of "$CHECK" "$MODEL" "$cert")"
   echo "| mechcert prove --strategy $strategy | $ps | $pm |"

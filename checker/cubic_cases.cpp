@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "checker/counting.hpp"
+
 namespace mechcert {
 namespace {
 
@@ -16,18 +18,6 @@ int64_t read_index(const nlohmann::json& x, const JsonPath& row, const char* nam
     row.fail(std::string(name) + " = " + std::to_string(value) + " outside [" + std::to_string(lo) +
              ", " + std::to_string(hi) + "]");
   return value;
-}
-
-BigInt power(const BigInt& base, int64_t exponent) {
-  BigInt r = 1;
-  for (int64_t i = 0; i < exponent; ++i) r *= base;
-  return r;
-}
-
-BigInt binomial(int64_t n, int64_t r) {
-  BigInt b = 1;
-  for (int64_t i = 1; i <= r; ++i) b = b * (n - r + i) / i;  // exact at every step
-  return b;
 }
 
 }  // namespace
@@ -96,7 +86,7 @@ BigInt cubic_count(const std::vector<CubicCase>& cases, int64_t v, int64_t k) {
   BigInt total = 0, per_max = 0;
   int64_t current_m = -1;
   auto close_max = [&](int64_t m) {  // inputs whose max is m: (m+1)^k - m^k
-    if (m >= 0 && per_max > power(BigInt(m + 1), k) - power(BigInt(m), k)) {
+    if (m >= 0 && per_max > int_power(BigInt(m + 1), k) - int_power(BigInt(m), k)) {
       throw std::logic_error("cubic count: classes of max " + std::to_string(m) +
                              " exceed the inputs with that max");
     }
@@ -116,16 +106,16 @@ BigInt cubic_count(const std::vector<CubicCase>& cases, int64_t v, int64_t k) {
       current_m = cc.m;
     }
     const BigInt& choose = binom[static_cast<size_t>(cc.c)];
-    const BigInt members = choose * power(BigInt(cc.size), cc.c);
+    const BigInt members = choose * int_power(BigInt(cc.size), cc.c);
     // Class size: C(k-1, c) positions times m^c values (for c = 0 the single input).
-    if (members > choose * power(BigInt(cc.m), cc.c) && cc.c > 0) {
+    if (members > choose * int_power(BigInt(cc.m), cc.c) && cc.c > 0) {
       throw std::logic_error("cubic count: row " + std::to_string(i) + " exceeds its class");
     }
     per_max += members;
     total += members;
   }
   close_max(current_m);
-  if (total > power(BigInt(v), k)) throw std::logic_error("cubic count: total exceeds v^k");
+  if (total > int_power(BigInt(v), k)) throw std::logic_error("cubic count: total exceeds v^k");
   return total;
 }
 

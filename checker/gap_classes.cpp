@@ -4,22 +4,11 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "checker/counting.hpp"
 #include "format/exact_numbers.hpp"
 
 namespace mechcert {
 namespace {
-
-BigInt power(const BigInt& base, int64_t exponent) {
-  BigInt r = 1;
-  for (int64_t i = 0; i < exponent; ++i) r *= base;
-  return r;
-}
-
-BigInt binomial(int64_t n, int64_t r) {
-  BigInt b = 1;
-  for (int64_t i = 1; i <= r; ++i) b = b * (n - r + i) / i;  // exact at every step
-  return b;
-}
 
 // SPEC 7.1's constraints on one row; "" if it is a valid class.
 std::string row_problem(const GapRow& r, int64_t v, int64_t k) {
@@ -92,7 +81,7 @@ BigInt gap_count(const std::vector<GapRow>& rows, int64_t v, int64_t k) {
   BigInt total = 0, per_max = 0;
   int64_t current_m = -1;
   auto close_max = [&](int64_t m) {  // inputs whose max is m: (m+1)^k - m^k
-    if (m >= 0 && per_max > power(BigInt(m + 1), k) - power(BigInt(m), k))
+    if (m >= 0 && per_max > int_power(BigInt(m + 1), k) - int_power(BigInt(m), k))
       throw std::logic_error("gap count: classes of max " + std::to_string(m) +
                              " exceed the inputs with that max");
     per_max = 0;
@@ -108,12 +97,12 @@ BigInt gap_count(const std::vector<GapRow>& rows, int64_t v, int64_t k) {
     }
     // C(k-1, c) placements of the non-max slots, m - g + 1 values each (the all-max row: 1).
     const BigInt members =
-        r.all_max() ? BigInt(1) : binom[static_cast<size_t>(r.c)] * power(BigInt(r.m - r.g + 1), r.c);
+        r.all_max() ? BigInt(1) : binom[static_cast<size_t>(r.c)] * int_power(BigInt(r.m - r.g + 1), r.c);
     per_max += members;
     total += members;
   }
   close_max(current_m);
-  if (total > power(BigInt(v), k)) throw std::logic_error("gap count: total exceeds v^k");
+  if (total > int_power(BigInt(v), k)) throw std::logic_error("gap count: total exceeds v^k");
   return total;
 }
 

@@ -18,10 +18,9 @@ std::string row_problem(const GapRow& r, int64_t v, int64_t k) {
     return "c = " + std::to_string(r.c) + " outside [0, " +
            std::to_string(r.q == r.m ? k - 1 : k - 2) + "] for " + (r.q == r.m ? "q = m" : "q < m");
   if (r.g < 1) return "gap g = " + std::to_string(r.g) + " < 1";
-  if (r.all_max()) return r.g == 1 ? "" : "the all-max row (q = m, c = 0) must have g = 1";
+  if (r.c == 0)  // a single input: no non-query position holds a non-max token
+    return r.g == 1 ? "" : "a row with c = 0 has no gap to choose and must have g = 1";
   if (r.g > r.m) return "gap g = " + std::to_string(r.g) + " > m = " + std::to_string(r.m);
-  if (r.q < r.m && r.q > r.m - r.g)
-    return "query q = " + std::to_string(r.q) + " > m - g = " + std::to_string(r.m - r.g);
   return "";
 }
 

@@ -25,7 +25,7 @@ struct GapRow {
   int64_t m = 0;  // max token
   int64_t q = 0;  // query token, q <= m
   int64_t c = 0;  // non-max tokens among the k-1 non-query positions
-  int64_t g = 1;  // gap: the non-max tokens are <= m - g
+  int64_t g = 1;  // gap: the non-max tokens of the non-query positions are <= m - g (c = 0: 1)
   bool all_max() const { return q == m && c == 0; }  // the single input (m, ..., m)
 };
 

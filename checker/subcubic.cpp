@@ -153,7 +153,11 @@ __attribute__((noinline)) bool verify_blocks(const CubicTables& t,
       const double a_ends[2] = {den_lo > 0 ? div_down(A_lo, den_lo) : 0.0,
                                 den_hi > 0 ? std::min(1.0, div_up(A_hi, den_hi)) : 1.0};
       // S3: h(a) = F(ā) + max(D·R, D·r) + (1 - a)·W + G[q] at both ends, D = a - ā.
-      const double W = Wpre[static_cast<size_t>(top)], G = eu.gap_up(q, m);
+      // S2: W bounds the OV term of every non-max token: the non-query ones are <= m - g, the
+      // query (q < m) is its own token.
+      double W = row.c == 0 ? -HUGE_VAL : Wpre[static_cast<size_t>(top)];
+      if (q < m) W = std::max(W, sub_up(top2.max_except(q, m), t.EVOU.at(q, m).lo));
+      const double G = eu.gap_up(q, m);
       for (const double a : a_ends) {
         const Interval D{sub_down(a, block.avg), sub_up(a, block.avg)};
         const Interval rest{sub_down(1.0, a), sub_up(1.0, a)};  // 1 - a >= 0
@@ -192,8 +196,8 @@ void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, OpCounts& ops) {
         ops.compare += v - 1;
       } else {
         ops.interval_mul += 4 + 2 * 5;  // A, B ends; per end 4 in mul(D, slope) + 1
-        ops.interval_add += 6 + 2 * 7;  // sums, denominators; per end D, 1 - a, three sums
-        ops.compare += 2 + 2 * 4;
+        ops.interval_add += 7 + 2 * 7;  // sums, denominators, the query's W; per end D, 1 - a, sums
+        ops.compare += 3 + 2 * 4;
       }
     }
   }

@@ -80,6 +80,7 @@ struct MaxTables {
   std::vector<double> B;     // [v_out] Ē[x] - Ē[m] + PV[x]
   std::vector<double> EVm;   // [v_out] EVc[m,x]
   std::vector<double> W;     // [m+1]   W[t'] = max_{t <= t'} max_{x != m} EVc[t,x]
+  std::vector<double> Wtok;  // [m+1]   max_{x != m} EVc[t,x] (the query's own term)
   double R = -kInf, r = kInf;  // max / min over x != m of EVc[m,x]
   bool all_m = false;        // the all-m row (m,...,m) is certified (SPEC 5.8)
 };
@@ -137,12 +138,14 @@ class MaxSearch {
       }
     }
     mt_.W.resize(static_cast<size_t>(m + 1));
+    mt_.Wtok.resize(static_cast<size_t>(m + 1));
     for (int64_t tok = 0; tok <= m; ++tok) {
       double best = -kInf;
       for (int64_t x = 0; x < v_out; ++x) {
         if (x != m) best = std::max(best, t_.EVOU(tok, x) - t_.EVOU(tok, m));
       }
       const auto i = static_cast<size_t>(tok);
+      mt_.Wtok[i] = best;
       mt_.W[i] = tok == 0 ? best : std::max(mt_.W[i - 1], best);
     }
     // All-m row: exact EU, all slots hold m (SPEC 5.8).
@@ -195,7 +198,9 @@ class MaxSearch {
   // max(h(a_lo), h(a_hi)) of Lemma S3 for row (q, g) of block (m, c) with F(ā) = Favg.
   double bound(int64_t q, int64_t c, int64_t g, double avg, double Favg) const {
     const RowAttention a = attention(q, c, g);
-    const double W = mt_.W[static_cast<size_t>(mt_.m - g)];
+    // S2: non-query non-max tokens are <= m - g; the query (q < m) is its own token.
+    double W = c == 0 ? -kInf : mt_.W[static_cast<size_t>(mt_.m - g)];
+    if (q < mt_.m) W = std::max(W, mt_.Wtok[static_cast<size_t>(q)]);
     const double G = eu_.gap(q, mt_.m);
     auto h = [&](double x) {
       const double D = x - avg;
@@ -204,15 +209,15 @@ class MaxSearch {
     return std::max(h(a.lo), h(a.hi));
   }
 
-  // Smallest certifying gap of row q in block (m, c), 0 if none. q < m needs q <= m - g; c = 0
-  // with q < m is the single input (m,...,m,q) whatever g, so take the largest g (smallest W).
+  // Smallest certifying gap of row q in block (m, c), 0 if none. c = 0 (q < m) is the single
+  // input (m,...,m,q): its gap is 1 by SPEC 7.1 and plays no part in the bound.
   int64_t smallest_gap(int64_t q, int64_t c, double avg, double Favg) const {
     const int64_t m = mt_.m;
-    const int64_t g_max = q == m ? m : m - q;
-    if (g_max < 1) return 0;
     auto certified = [&](int64_t g) { return bound(q, c, g, avg, Favg) < threshold_; };
+    if (c == 0) return certified(1) ? 1 : 0;
+    const int64_t g_max = m;
+    if (g_max < 1) return 0;
     if (!certified(g_max)) return 0;
-    if (c == 0) return g_max;
     int64_t lo = 0, hi = g_max;  // invariant: hi certifies; lo == 0 or lo fails
     while (hi - lo > 1) {
       const int64_t mid = lo + (hi - lo) / 2;

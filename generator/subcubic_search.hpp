@@ -34,7 +34,7 @@ std::optional<SubcubicAttention> parse_subcubic_attention(const std::string& nam
 
 struct SubcubicRow {
   int64_t q = 0;  // query token, q <= m
-  int64_t g = 1;  // gap: the non-max tokens (and the query when q < m) are <= m - g
+  int64_t g = 1;  // gap: the non-max tokens of the non-query positions are <= m - g (c = 0: 1)
 };
 
 struct SubcubicBlock {

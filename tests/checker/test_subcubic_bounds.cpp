@@ -72,7 +72,7 @@ Rows checker_best_rows(const ModelWeights& w, const std::string& eu, const std::
           if (accepted(w, eu, att, avg, m, q, c, 1)) rows[{m, c, q}] = 1;
           continue;
         }
-        for (int64_t g = 1; g <= (q == m ? m : m - q); ++g)
+        for (int64_t g = 1; g <= (c == 0 ? 1 : m); ++g)
           if (accepted(w, eu, att, avg, m, q, c, g)) {
             rows[{m, c, q}] = g;
             break;
@@ -178,8 +178,9 @@ TEST_CASE("subcubic checker: block grammar, options and strategy name", "[subcub
     }
   };
   rejects(one_row(5, 0, 0.5, 5, 2), kMean, "must have g = 1");
+  rejects(one_row(5, 0, 0.5, 4, 2), kMean, "must have g = 1");
   rejects(one_row(5, 1, 0.5, 5, 6), kMean, "> m = 5");
-  rejects(one_row(5, 1, 0.5, 4, 2), kMean, "query q = 4 > m - g = 3");
+  rejects(one_row(5, 1, 0.5, 4, 6), kMean, "> m = 5");
   rejects(one_row(5, 2, 0.5, 4, 1), kMean, "outside [0, 1] for q < m");
   rejects(one_row(6, 0, 0.5, 6, 1), kMean, "out of range");
   rejects(one_row(5, 0, 0.25, 5, 1), kDrop, "avg must be 0");
@@ -224,7 +225,8 @@ TEST_CASE("subcubic count: C(k-1,c)·(m-g+1)^c per row, disjoint classes, within
   const std::vector<GapRow> rows = {{5, 5, 0, 1}, {5, 1, 2, 3}, {5, 5, 3, 2}};
   CHECK(gap_count(rows, v, k) == 1 + 3 * 9 + 64);
   CHECK_THROWS_AS(gap_count({{5, 5, 3, 2}, {5, 5, 3, 2}}, v, k), std::logic_error);  // twice
-  CHECK_THROWS_AS(gap_count({{5, 4, 0, 2}}, v, k), std::logic_error);  // q > m - g
+  CHECK_THROWS_AS(gap_count({{5, 4, 0, 2}}, v, k), std::logic_error);  // c = 0 needs g = 1
+  CHECK(gap_count({{5, 4, 1, 3}}, v, k) == 3 * 3);  // the query (4) may exceed m - g (2)
   CHECK_THROWS_AS(gap_count({{5, 5, 1, 0}}, v, k), std::logic_error);  // gap 0
   // Every class of one max at gap 1 is exactly the inputs with that max.
   std::vector<GapRow> all;

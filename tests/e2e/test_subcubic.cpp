@@ -250,11 +250,10 @@ TEST_CASE("subcubic e2e: no certified class of an example model holds a wrong in
       int64_t c = 0, largest_nonmax = -1;
       for (int p = 0; p < 3; ++p)
         if (tok[p] != m) ++c, largest_nonmax = std::max(largest_nonmax, tok[p]);
-      if (q != m) largest_nonmax = std::max(largest_nonmax, q);
       for (const auto& map : gaps) {
         const auto it = map.find({m, c, q});
         if (it == map.end()) continue;
-        // In Gap(m, q, c, g) iff every non-max token (the query too when q < m) is <= m - g.
+        // In Gap(m, q, c, g) iff every non-max token of a non-query position is <= m - g.
         if (largest_nonmax <= m - it->second) ++inside;
       }
     }

@@ -151,9 +151,12 @@ class SpecBound {
     for (int64_t tok = 0; tok <= m_ - g; ++tok) {
       Umax = std::max(Umax, u(tok));
       Umin = std::min(Umin, u(tok));
-      for (int64_t x = 0; x < t_.v_out; ++x) {
+      for (int64_t x = 0; x < t_.v_out && c > 0; ++x) {  // c = 0: no non-query non-max token
         if (x != m_) W = std::max(W, LD(t_.EVOU(tok, x)) - t_.EVOU(tok, m_));
       }
+    }
+    for (int64_t x = 0; x < t_.v_out && q < m_; ++x) {  // the query is its own token
+      if (x != m_) W = std::max(W, LD(t_.EVOU(q, x)) - t_.EVOU(q, m_));
     }
     const LD query = q == m_ ? 0 : om(k - 1) * u(q);
     const LD own = q == m_ ? om(k - 1) : 0;  // the query slot holds m too
@@ -256,7 +259,8 @@ TEST_CASE("subcubic: certificates follow SPEC 7.1 and claim at most the exact co
           } else {
             CHECK(g >= 1);
             CHECK(g <= m);
-            if (q < m) CHECK(q <= m - g);
+            if (c == 0) CHECK(g == 1);
+            if (c >= 1) CHECK(g <= m);
             count += binomial(k - 1, c) * ipow(static_cast<uint64_t>(m - g + 1), c);
           }
         }
@@ -297,7 +301,7 @@ TEST_CASE("subcubic: rows certify by SPEC 7 directly, with the smallest gap", "[
           }
           CHECK(spec.row(row.q, block.c, row.g, block.avg) < threshold + tolerance);
           if (block.c == 0) {
-            CHECK(row.g == block.m - row.q);  // one input whatever g: the largest g is best
+            CHECK(row.g == 1);  // one input; SPEC 7.1 fixes its gap
           } else if (row.g > 1) {
             CHECK(spec.row(row.q, block.c, row.g - 1, block.avg) >= threshold - tolerance);
             ++minimal;

@@ -5,7 +5,8 @@
 # REPEAT times (median and minimum of the wall time it reports, CPU time, peak RSS of one run),
 # deterministic op counts and paper-convention FLOPs (the paper's cubic: 3.5e7 = 2^25.1, 15 s).
 # usage: bench/cubic.sh [build dir] [workdir]     (defaults: build, a temporary directory)
-#        REPEAT=n (default 7), CONFIGS="4:64 5:64 10:64 10:128 20:64 20:128" (k:v pairs)
+#        REPEAT=n (default 7), CONFIGS="4:64 5:64 10:64 10:128 20:64 20:128" (k:v pairs),
+#        STRATEGY=name (default cubic; any strategy of `mechcert strategies`, e.g. a subcubic one)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -15,6 +16,8 @@ chk=$build/checker/mechcert-check
 if [ -n "${2:-}" ]; then work=$2; mkdir -p "$work"; else work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
 repeat=${REPEAT:-7}
 configs=${CONFIGS:-"4:64 5:64 10:64 10:128 20:64 20:128"}
+strategy=${STRATEGY:-cubic}
+echo "strategy: $strategy"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-4s %-4s %10s %9s %9s %9s %9s %10s %12s %8s %9s\n' k v bound prove_s prove_MB \
   check_med check_min check_cpu ops paper_flops check_MB
@@ -26,9 +29,9 @@ for kv in $configs; do
     model=$work/k$k-v$v-seed50.safetensors
     [ -f "$model" ] || "$gen" train --k "$k" --vocab "$v" --seed 50 --quiet --out "$model"
   fi
-  cert=$work/k$k-v$v.cubic.json
+  cert=$work/k$k-v$v.${strategy//\//_}.json
   start=$(date +%s.%N)
-  /usr/bin/time -v "$gen" prove "$model" --strategy cubic --out "$cert" > /dev/null 2> "$work/prove.time"
+  /usr/bin/time -v "$gen" prove "$model" --strategy "$strategy" --out "$cert" > /dev/null 2> "$work/prove.time"
   prove_s=$(python3 -c "import time; print(f'{time.time() - $start:.3f}')")
   /usr/bin/time -v "$chk" "$model" "$cert" --json > "$work/check.json" 2> "$work/check.time"
   walls=()

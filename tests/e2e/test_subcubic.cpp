@@ -27,6 +27,20 @@
 using namespace mechcert;
 using nlohmann::json;
 
+// Under AddressSanitizer the exhaustive evaluation below takes minutes: it then visits a sample
+// of the queries (the sanitizer run is about memory errors, not about more inputs).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int64_t kQueryStep = 21;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr int64_t kQueryStep = 21;
+#else
+constexpr int64_t kQueryStep = 1;
+#endif
+#else
+constexpr int64_t kQueryStep = 1;
+#endif
+
 namespace {
 
 LoadedModel saved(const ModelWeights& w, const std::string& name) {
@@ -228,7 +242,7 @@ TEST_CASE("subcubic e2e: no certified class of an example model holds a wrong in
   std::vector<double> N(static_cast<size_t>(v));
   double wts[4];
   int64_t tok[4];
-  for (int64_t q = 0; q < v; ++q) {
+  for (int64_t q = 0; q < v; q += kQueryStep) {
     tok[3] = q;
     for (int64_t i = 0; i < v * v * v; ++i) {
       tok[0] = i % v, tok[1] = (i / v) % v, tok[2] = i / (v * v);
@@ -258,6 +272,6 @@ TEST_CASE("subcubic e2e: no certified class of an example model holds a wrong in
       }
     }
   }
-  CHECK(doubtful >= 16777216 - 16761305);  // at least the inputs the exact count says are wrong
+  if (kQueryStep == 1) CHECK(doubtful >= 16777216 - 16761305);  // at least the exact count's wrong ones
   CHECK(inside == 0);
 }

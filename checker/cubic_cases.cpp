@@ -81,17 +81,7 @@ std::vector<CubicCase> parse_cubic_cases(const nlohmann::json& cases, int64_t v,
 }
 
 BigInt cubic_count(const std::vector<CubicCase>& cases, int64_t v, int64_t k) {
-  std::vector<BigInt> binom(static_cast<size_t>(k));
-  for (int64_t c = 0; c < k; ++c) binom[static_cast<size_t>(c)] = binomial(k - 1, c);
-  BigInt total = 0, per_max = 0;
-  int64_t current_m = -1;
-  auto close_max = [&](int64_t m) {  // inputs whose max is m: (m+1)^k - m^k
-    if (m >= 0 && per_max > int_power(BigInt(m + 1), k) - int_power(BigInt(m), k)) {
-      throw std::logic_error("cubic count: classes of max " + std::to_string(m) +
-                             " exceed the inputs with that max");
-    }
-    per_max = 0;
-  };
+  ClassTally tally(v, k, "cubic count");
   for (size_t i = 0; i < cases.size(); ++i) {
     const CubicCase& cc = cases[i];
     if (cc.m < 0 || cc.m >= v || cc.q < 0 || cc.q > cc.m || cc.c < 0 ||
@@ -101,22 +91,15 @@ BigInt cubic_count(const std::vector<CubicCase>& cases, int64_t v, int64_t k) {
          std::tie(cases[i - 1].m, cases[i - 1].q, cases[i - 1].c) >= std::tie(cc.m, cc.q, cc.c))) {
       throw std::logic_error("cubic count: row " + std::to_string(i) + " is not a valid class");
     }
-    if (cc.m != current_m) {
-      close_max(current_m);
-      current_m = cc.m;
-    }
-    const BigInt& choose = binom[static_cast<size_t>(cc.c)];
+    const BigInt& choose = tally.choose(cc.c);
     const BigInt members = choose * int_power(BigInt(cc.size), cc.c);
     // Class size: C(k-1, c) positions times m^c values (for c = 0 the single input).
     if (members > choose * int_power(BigInt(cc.m), cc.c) && cc.c > 0) {
       throw std::logic_error("cubic count: row " + std::to_string(i) + " exceeds its class");
     }
-    per_max += members;
-    total += members;
+    tally.add(cc.m, members);
   }
-  close_max(current_m);
-  if (total > int_power(BigInt(v), k)) throw std::logic_error("cubic count: total exceeds v^k");
-  return total;
+  return tally.total();
 }
 
 }  // namespace mechcert

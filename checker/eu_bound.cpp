@@ -107,7 +107,6 @@ EuBound eu_bound(const std::string& handling, const ModelWeights& w, const Inter
     {
       UpwardRounding up;
       out.G_qm_hi = centered_gaps(EU);
-      out.G_hi.assign(static_cast<size_t>(v), 0.0);  // unused: gap_up reads G_qm_hi
     }
     ops.compare += 2 * v * vo;
     ops.interval_add += v * vo;

@@ -18,7 +18,7 @@ namespace mechcert {
 
 struct EuBound {
   std::vector<double> Ebar_lo, Ebar_hi;  // enclosure of Ē per output token (empty: Ē = 0)
-  std::vector<double> G_hi;              // upper bound of G[q] per query token
+  std::vector<double> G_hi;              // upper bound of G[q] per query token (empty if G_qm_hi is used)
   std::vector<double> G_qm_hi;           // [q * v_out + m]: per (q, m) (centered_max_exact), else empty
   int64_t v_out = 0;
   // Upper bound of the deviation for query q and max token m.

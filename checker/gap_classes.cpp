@@ -75,34 +75,16 @@ GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
 }
 
 BigInt gap_count(const std::vector<GapRow>& rows, int64_t v, int64_t k) {
-  std::vector<BigInt> binom(static_cast<size_t>(k));
-  for (int64_t c = 0; c < k; ++c) binom[static_cast<size_t>(c)] = binomial(k - 1, c);
-  BigInt total = 0, per_max = 0;
-  int64_t current_m = -1;
-  auto close_max = [&](int64_t m) {  // inputs whose max is m: (m+1)^k - m^k
-    if (m >= 0 && per_max > int_power(BigInt(m + 1), k) - int_power(BigInt(m), k))
-      throw std::logic_error("gap count: classes of max " + std::to_string(m) +
-                             " exceed the inputs with that max");
-    per_max = 0;
-  };
+  ClassTally tally(v, k, "gap count");
   for (size_t i = 0; i < rows.size(); ++i) {
     const GapRow& r = rows[i];
     if (!row_problem(r, v, k).empty() ||
         (i > 0 && std::tie(rows[i - 1].m, rows[i - 1].c, rows[i - 1].q) >= std::tie(r.m, r.c, r.q)))
       throw std::logic_error("gap count: row " + std::to_string(i) + " is not a valid class");
-    if (r.m != current_m) {
-      close_max(current_m);
-      current_m = r.m;
-    }
-    // C(k-1, c) placements of the non-max slots, m - g + 1 values each (the all-max row: 1).
-    const BigInt members =
-        r.all_max() ? BigInt(1) : binom[static_cast<size_t>(r.c)] * int_power(BigInt(r.m - r.g + 1), r.c);
-    per_max += members;
-    total += members;
+    // C(k-1, c) placements of the non-max slots, m - g + 1 values each (c = 0: one input).
+    tally.add(r.m, tally.choose(r.c) * int_power(BigInt(r.m - r.g + 1), r.c));
   }
-  close_max(current_m);
-  if (total > int_power(BigInt(v), k)) throw std::logic_error("gap count: total exceeds v^k");
-  return total;
+  return tally.total();
 }
 
 }  // namespace mechcert

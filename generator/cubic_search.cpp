@@ -8,42 +8,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "generator/query_weights.hpp"
+
 namespace mechcert {
 namespace {
 
 using boost::multiprecision::cpp_int;
-
-// Per query q: shifted exponentiated scores and the prefix sums of the sorted positional weights.
-struct QueryWeights {
-  std::vector<double> u;      // u[t] = exp((EQKE[q,t] - max_t EQKE[q,t]) / s)
-  double w_query = 0;         // ω[k-1] = exp((EQKP[q,k-1] - max_p EQKP[q,p]) / s)
-  std::vector<double> small;  // small[j] = sum of the j smallest ω[p], p < k-1
-  std::vector<double> large;  // large[j] = sum of the j largest
-};
-
-std::vector<QueryWeights> query_weights(const PathTables& t) {
-  const int64_t v = t.v, k = t.k;
-  std::vector<QueryWeights> out(static_cast<size_t>(v));
-  for (int64_t q = 0; q < v; ++q) {
-    QueryWeights& w = out[static_cast<size_t>(q)];
-    const double row_max = t.EQKE.row(q).maxCoeff();
-    const double pos_max = t.EQKP.row(q).maxCoeff();
-    w.u.resize(static_cast<size_t>(v));
-    for (int64_t x = 0; x < v; ++x)
-      w.u[static_cast<size_t>(x)] = std::exp((t.EQKE(q, x) - row_max) / t.scale);
-    std::vector<double> om;
-    for (int64_t p = 0; p + 1 < k; ++p) om.push_back(std::exp((t.EQKP(q, p) - pos_max) / t.scale));
-    w.w_query = std::exp((t.EQKP(q, k - 1) - pos_max) / t.scale);
-    std::sort(om.begin(), om.end());
-    w.small.assign(om.size() + 1, 0.0);
-    w.large.assign(om.size() + 1, 0.0);
-    for (size_t j = 0; j < om.size(); ++j) {
-      w.small[j + 1] = w.small[j] + om[j];
-      w.large[j + 1] = w.large[j] + om[om.size() - 1 - j];
-    }
-  }
-  return out;
-}
 
 cpp_int binomial(int64_t n, int64_t r) {
   cpp_int b = 1;

@@ -72,13 +72,6 @@ uint64_t require_rows_sound(const ModelWeights& w, const std::vector<CubicCase>&
   return inputs;
 }
 
-ModelWeights perturbed(ModelWeights w, uint64_t seed, double scale) {
-  uint64_t state = seed;
-  for (Matrix* m : {&w.W_E, &w.W_pos, &w.W_Q, &w.W_K, &w.W_V, &w.W_O, &w.W_U})
-    for (double& x : m->data) x += scale * test::fixture_value(state);
-  return w;
-}
-
 }  // namespace
 
 TEST_CASE("cubic checker: accepted classes are correct on tiny models", "[cubic]") {
@@ -91,8 +84,8 @@ TEST_CASE("cubic checker: accepted classes are correct on tiny models", "[cubic]
     const ModelWeights base = adversarial::max_model(-0x1p-20, true, k, 6).weights;
     models.emplace_back("max-positional", base);
     for (uint64_t seed : {11, 12})
-      models.emplace_back("max-perturbed", perturbed(base, seed, 0x1p-3));
-    models.emplace_back("max-noisy", perturbed(base, 5, 0x1p-2));
+      models.emplace_back("max-perturbed", test::perturbed(base, seed, 0x1p-3));
+    models.emplace_back("max-noisy", test::perturbed(base, 5, 0x1p-2));
   }
   for (const auto& [name, w] : models) {
     INFO(name << " k=" << w.k << " v=" << w.v);

@@ -112,13 +112,6 @@ uint64_t require_rows_sound(const ModelWeights& w, const Rows& rows) {
   return inputs;
 }
 
-ModelWeights perturbed(ModelWeights w, uint64_t seed, double scale) {
-  uint64_t state = seed;
-  for (Matrix* m : {&w.W_E, &w.W_pos, &w.W_Q, &w.W_K, &w.W_V, &w.W_O, &w.W_U})
-    for (double& x : m->data) x += scale * test::fixture_value(state);
-  return w;
-}
-
 }  // namespace
 
 TEST_CASE("subcubic checker: accepted classes are correct on tiny models", "[subcubic]") {
@@ -129,8 +122,8 @@ TEST_CASE("subcubic checker: accepted classes are correct on tiny models", "[sub
   for (int64_t k : {3, 4}) {
     const ModelWeights base = adversarial::max_model(-0x1p-20, true, k, 6).weights;
     models.emplace_back("max-positional", base);
-    models.emplace_back("max-perturbed", perturbed(base, 11, 0x1p-3));
-    models.emplace_back("max-noisy", perturbed(base, 5, 0x1p-2));
+    models.emplace_back("max-perturbed", test::perturbed(base, 11, 0x1p-3));
+    models.emplace_back("max-noisy", test::perturbed(base, 5, 0x1p-2));
   }
   uint64_t total_inputs = 0;
   for (const auto& [name, w] : models)

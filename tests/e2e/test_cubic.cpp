@@ -17,6 +17,7 @@
 #include "generator/strategy_registry.hpp"
 #include "tests/adversarial/planted_models.hpp"
 #include "tests/support/cubic_oracle.hpp"
+#include "tests/support/e2e_helpers.hpp"
 #include "tests/support/model_fixture.hpp"
 
 using namespace mechcert;
@@ -24,35 +25,13 @@ using nlohmann::json;
 
 namespace {
 
-LoadedModel saved(const ModelWeights& w, const std::string& name) {
-  const auto path =
-      std::filesystem::temp_directory_path() / ("mechcert-test-cubic-" + name + ".safetensors");
-  save_model(path.string(), w, DType::F64);
-  return load_model(path.string());
-}
+using test::check;
+using test::example;
+using test::rejection;
 
-json prove(const LoadedModel& model) {
-  ProveOptions options;
-  options.threads = 2;
-  options.progress = false;
-  return strategy_registry().at("cubic").prove(model, options);
-}
+LoadedModel saved(const ModelWeights& w, const std::string& name) { return test::saved(w, "cubic-" + name); }
 
-CheckResult check(const LoadedModel& model, const json& cert) {
-  return check_certificate(model, parse_certificate(cert.dump(), "cert.json", ""), 1);
-}
-
-// The checker's one-line reason for rejecting `cert` ("" if it is accepted).
-std::string rejection(const LoadedModel& model, const json& cert) {
-  try {
-    check(model, cert);
-    return "";
-  } catch (const CertificateRejected& e) {
-    return e.what();
-  } catch (const FormatError& e) {
-    return e.what();
-  }
-}
+json prove(const LoadedModel& model) { return test::prove(model, "cubic"); }
 
 json& cases(json& cert) { return cert["steps"][1]["cases"]; }
 
@@ -64,11 +43,6 @@ std::vector<int64_t> mask_values(int64_t m, const std::string& hex) {
     if ((digit >> (n % 4)) & 1) S.push_back(n);
   }
   return S;
-}
-
-LoadedModel example(int seed) {
-  return load_model(std::string(MECHCERT_SOURCE_DIR) + "/examples/max4-seed" +
-                    std::to_string(seed) + ".safetensors");
 }
 
 }  // namespace

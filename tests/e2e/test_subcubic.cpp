@@ -22,6 +22,7 @@
 #include "generator/strategy_registry.hpp"
 #include "tests/adversarial/planted_models.hpp"
 #include "tests/support/cubic_oracle.hpp"
+#include "tests/support/e2e_helpers.hpp"
 #include "tests/support/model_fixture.hpp"
 
 using namespace mechcert;
@@ -43,41 +44,16 @@ constexpr int64_t kQueryStep = 1;
 
 namespace {
 
+using test::check;
+using test::example;
+using test::prove;
+using test::rejection;
+
 LoadedModel saved(const ModelWeights& w, const std::string& name) {
-  const auto path =
-      std::filesystem::temp_directory_path() / ("mechcert-test-subcubic-" + name + ".safetensors");
-  save_model(path.string(), w, DType::F64);
-  return load_model(path.string());
-}
-
-json prove(const LoadedModel& model, const std::string& strategy) {
-  ProveOptions options;
-  options.threads = 2;
-  options.progress = false;
-  return strategy_registry().at(strategy).prove(model, options);
-}
-
-CheckResult check(const LoadedModel& model, const json& cert) {
-  return check_certificate(model, parse_certificate(cert.dump(), "cert.json", ""), 1);
-}
-
-std::string rejection(const LoadedModel& model, const json& cert) {
-  try {
-    check(model, cert);
-    return "";
-  } catch (const CertificateRejected& e) {
-    return e.what();
-  } catch (const FormatError& e) {
-    return e.what();
-  }
+  return test::saved(w, "subcubic-" + name);
 }
 
 json& blocks(json& cert) { return cert["steps"][2]["blocks"]; }
-
-LoadedModel example(int seed) {
-  return load_model(std::string(MECHCERT_SOURCE_DIR) + "/examples/max4-seed" +
-                    std::to_string(seed) + ".safetensors");
-}
 
 // Every input of every row is strictly correct (exact oracle); returns their number.
 uint64_t oracle_inputs(const ModelWeights& w, const json& cert) {

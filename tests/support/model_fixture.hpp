@@ -38,4 +38,12 @@ inline ModelWeights make_fixture_model(int64_t k = 3, int64_t v = 5, int64_t d =
   return w;
 }
 
+// `w` with every weight matrix moved by scale · (a fixture value per entry), deterministic in seed.
+inline ModelWeights perturbed(ModelWeights w, uint64_t seed, double scale) {
+  uint64_t state = seed;
+  for (Matrix* m : {&w.W_E, &w.W_pos, &w.W_Q, &w.W_K, &w.W_V, &w.W_O, &w.W_U})
+    for (double& x : m->data) x += scale * fixture_value(state);
+  return w;
+}
+
 }  // namespace mechcert::test

@@ -16,7 +16,7 @@ chk=$build/checker/mechcert-check
 [ -x "$gen" ] && [ -x "$chk" ] || { echo "bench/subcubic_seeds.sh: build $build first" >&2; exit 2; }
 if [ -n "${3:-}" ]; then out=$3; mkdir -p "$out"; else out=$(mktemp -d); trap 'rm -rf "$out"' EXIT; fi
 seeds=(50 104 123 519 742 913 1185 1283 1412 1490 1681 1696 1895 1951 2236 2306 2345 2549 2743 2773)
-strategies=(cubic $("$gen" strategies --json | tr -d '[]"' | tr ',' '\n' | grep '^subcubic/'))
+strategies=(cubic $("$gen" strategies | awk '$1 ~ /^subcubic\// {print $1}'))
 : > "$out/results.tsv"
 for seed in "${seeds[@]:0:$count}"; do
   m=$out/max4-seed$seed.safetensors

@@ -15,7 +15,7 @@ mkdir -p "$out"
 for model in "$tmp"/*.safetensors; do
   base="$(basename "$model" .safetensors)"
   index="${base%%-*}"
-  for strategy in $("$BUILD/generator/mechcert" strategies --json | tr -d '[]"' | tr ',' ' '); do
+  for strategy in $("$BUILD/generator/mechcert" strategies | awk '{print $1}'); do
     tag="${strategy//\//_}"  # subcubic/<EU>/<attention>/<EQKE> -> one file name
     cert="$tmp/$base.$tag.json"
     "$BUILD/generator/mechcert" prove "$model" --strategy "$strategy" --out "$cert" --quiet >/dev/null || continue

@@ -18,20 +18,22 @@ namespace mechcert {
 int cmd_strategies(int argc, char** argv) {
   CLI::App app{"mechcert strategies: list the proof strategies (one name and description a line)"};
   bool json = false;
-  app.add_flag("--json", json, "print a JSON array of names");
+  app.add_flag("--json", json,
+               "print a JSON array of objects {\"name\", \"group\", \"description\"}");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (json) {
-    nlohmann::json names = nlohmann::json::array();
-    for (const auto& [name, info] : strategy_registry()) names.push_back(name);
-    std::cout << names.dump() << "\n";
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [name, info] : strategy_registry())
+      list.push_back({{"name", name}, {"group", info.group}, {"description", info.description}});
+    std::cout << list.dump() << "\n";
     return 0;
   }
   for (const auto& [name, info] : strategy_registry())
-    std::printf("%-40s %s\n", name.c_str(), info.description.c_str());
+    std::printf("%-60s %-18s %s\n", name.c_str(), info.group.c_str(), info.description.c_str());
   return 0;
 }
 

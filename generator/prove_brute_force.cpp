@@ -34,7 +34,7 @@ nlohmann::json prove_brute_force(const LoadedModel& model, const ProveOptions& o
 
 const StrategyRegistration kRegistration{StrategyInfo{
     "brute-force", "every input, sound forward pass (exact accuracy; O(v^k k v) checker time)",
-    prove_brute_force}};
+    prove_brute_force, "brute-force"}};
 
 }  // namespace
 

@@ -48,7 +48,7 @@ const StrategyRegistration registration{StrategyInfo{
     "cubic",
     "enumerate (max, query, count, non-max value); two extreme placements; mixture counting "
     "(O(v^3 k), SPEC 5)",
-    &prove_cubic}};
+    &prove_cubic, "cubic"}};
 
 }  // namespace
 }  // namespace mechcert

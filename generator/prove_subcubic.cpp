@@ -21,6 +21,16 @@ std::string strategy_name(SubcubicEU eu, SubcubicAttention attention) {
          kEqkeOption;
 }
 
+// Legend group (reference-algorithms.md 6.9) of an exact-EQKE configuration: the exact EU
+// options (ours, centered_max_exact, included) are "subcubic", the low-rank ones "direct-quadratic".
+std::string subcubic_group(SubcubicEU eu) {
+  switch (eu) {
+    case SubcubicEU::MeanQueryMaxDiff:
+    case SubcubicEU::MaxDiff: return "direct-quadratic";
+    default: return "subcubic";
+  }
+}
+
 nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& options,
                               SubcubicEU eu, SubcubicAttention attention) {
   const std::string name = strategy_name(eu, attention);
@@ -75,7 +85,8 @@ struct Registrations {
                 subcubic_eu_name(eu) + ", no v^3 work (SPEC 7)",
             [eu, attention](const LoadedModel& model, const ProveOptions& options) {
               return prove_subcubic(model, options, eu, attention);
-            }}};
+            },
+            subcubic_group(eu)}};
       }
     }
   }

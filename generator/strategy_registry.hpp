@@ -24,6 +24,9 @@ struct StrategyInfo {
   std::string name;         // e.g. "brute-force", "cubic", "subcubic/<EU>/<attn>/<EQKE-err>"
   std::string description;  // one line for `mechcert strategies`
   ProveFunction prove;
+  // Legend group of the paper's plots (reference-algorithms.md section 6.9), e.g. "brute-force",
+  // "cubic", "subcubic", "direct-quadratic"; `mechcert strategies --json` and the sweep use it.
+  std::string group;
 };
 
 // Name -> strategy, ordered by name.

@@ -204,7 +204,7 @@ class Tools:
         r = run([self.mechcert, "strategies", "--json"])
         if r.returncode != 0:
             sys.exit(f"mutation_campaign: mechcert strategies failed: {r.stderr.strip()}")
-        return [str(n) for n in json.loads(r.stdout)]
+        return [str(s["name"]) for s in json.loads(r.stdout)]
 
     def exact(self, model):
         r = run([self.mechcert, "eval", model, "--json", "--quiet"])

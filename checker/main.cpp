@@ -61,7 +61,8 @@ int finish_rejected(const std::string& reason, bool json, const std::string& str
 
 int main(int argc, char** argv) {
   CLI::App app{"mechcert-check: verify an accuracy certificate for a model, independently of the "
-               "generator.\nExit codes: 0 valid, 1 rejected, 2 usage error or unreadable input."};
+               "generator.\nExit codes: 0 valid, 1 rejected, 2 usage error or unreadable input.",
+               "mechcert-check"};  // named, so that --help (and the man page) shows no build path
   std::string model_path, cert_path;
   bool json = false;
   int threads = 0;
@@ -71,9 +72,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "worker threads (default: all cores); never changes the verdict")
       ->check(CLI::Range(0, 1024));
   app.set_version_flag("--version",
-                       std::string("mechcert-check ") + MECHCERT_VERSION +
-                           " (certificate format v1)\ntrusted code: " + MECHCERT_TRUSTED_LINES +
-                           " lines in checker/ and format/ (SPEC.md \"Trusted code\")");
+                       std::string("mechcert-check ") + MECHCERT_VERSION + " (certificate format v" +
+                           std::to_string(mechcert::kCertificateVersion) + ")\ntrusted code: " +
+                           MECHCERT_TRUSTED_LINES + " lines in checker/ and format/ (SPEC.md \"Trusted code\")");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,12 +5,18 @@
 #include <exception>
 #include <string>
 
+#include "format/certificate.hpp"
 #include "generator/commands.hpp"
+
+#ifndef MECHCERT_VERSION
+#define MECHCERT_VERSION "unknown"
+#endif
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: mechcert <command> [options]\n"
+    "Usage: mechcert <command> [options]\n"
+    "  or:  mechcert --help | --version\n"
     "\n"
     "commands:\n"
     "  train        train a Max-of-K model (the paper's recipe)         mechcert train --help\n"
@@ -26,6 +32,11 @@ int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("mechcert %s (certificate format v%lld)\n", MECHCERT_VERSION,
+                static_cast<long long>(mechcert::kCertificateVersion));
+    return 0;
   }
   const std::string command = argv[1];
   try {

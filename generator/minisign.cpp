@@ -179,7 +179,7 @@ MinisignSecretKey parse_secret_key(std::string_view text, const std::string& wha
                                 "and one base64 line)");
   std::string raw;
   if (!base64_decode(lines[1], raw))
-    throw SignatureError(what + ": not a minisign secret key (bad base64)");
+    throw SignatureError(what + ": not a minisign secret key (bad base64, or truncated)");
   if (raw.size() != kSecretBytes)
     throw SignatureError(what + ": not a minisign secret key (" + std::to_string(raw.size()) +
                          " bytes, expected " + std::to_string(kSecretBytes) + "; truncated?)");

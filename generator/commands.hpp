@@ -9,5 +9,8 @@ int cmd_train(int argc, char** argv);       // cmd_train.cpp
 int cmd_eval(int argc, char** argv);        // cmd_eval.cpp
 int cmd_strategies(int argc, char** argv);  // cmd_prove.cpp
 int cmd_prove(int argc, char** argv);       // cmd_prove.cpp
+int cmd_keygen(int argc, char** argv);      // cmd_keygen.cpp (exit codes: bundle.hpp)
+int cmd_sign(int argc, char** argv);        // cmd_sign.cpp
+int cmd_verify(int argc, char** argv);      // cmd_verify.cpp
 
 }  // namespace mechcert

@@ -23,6 +23,9 @@ constexpr const char* kUsage =
     "  eval         exact accuracy over all v^k inputs                    mechcert eval --help\n"
     "  strategies   list the proof strategies\n"
     "  prove        write a certificate for a model                       mechcert prove --help\n"
+    "  keygen       write a signing key pair (minisign formats)           mechcert keygen --help\n"
+    "  sign         check a certificate, write a signed bundle            mechcert sign --help\n"
+    "  verify       verify a signed bundle and re-check its certificate   mechcert verify --help\n"
     "\n"
     "Certificates are checked by the separate program mechcert-check.\n";
 
@@ -45,6 +48,9 @@ int main(int argc, char** argv) {
     if (command == "eval") return mechcert::cmd_eval(argc - 1, argv + 1);
     if (command == "strategies") return mechcert::cmd_strategies(argc - 1, argv + 1);
     if (command == "prove") return mechcert::cmd_prove(argc - 1, argv + 1);
+    if (command == "keygen") return mechcert::cmd_keygen(argc - 1, argv + 1);
+    if (command == "sign") return mechcert::cmd_sign(argc - 1, argv + 1);
+    if (command == "verify") return mechcert::cmd_verify(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mechcert %s: %s\n", command.c_str(), e.what());
     return 2;

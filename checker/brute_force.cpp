@@ -239,7 +239,7 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   uint64_t total = 1;
   for (int64_t i = 0; i < w.k; ++i) {
     if (total > kMaxBruteForceInputs / v)
-      throw std::runtime_error("vocab^k exceeds 2^40 inputs: brute force is not feasible");
+      throw CertificateRejected("brute-force: vocab^k exceeds 2^40 inputs: brute force is not feasible");
     total *= v;
   }
 
@@ -249,7 +249,7 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   s.v = w.v;
   s.k = w.k;
   s.vo = w.v_out;
-  s.d_head = w.d_head;
+  s.d_head = w.file_d_head();  // the attention scale of the file (SPEC 3.6)
   s.simd = resolve(simd);
   const ExactPathTerms terms = compute_path_terms(w, result.ops, result.paper_flops);
   result.paper_flops = 0;  // the paper charges brute force as forward passes only (below)
@@ -309,7 +309,7 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   ops.interval_add += prefix_nodes * 2 * VO + total * (VO + 2);
   ops.compare += total * (VO + 1);
   ops.int_op += total * 2;                      // running max token, counter
-  result.paper_flops = brute_force_paper_flops(w.v, w.k, w.d, w.d_head, w.v_out);
+  result.paper_flops = brute_force_paper_flops(w.v, w.k, w.file_d_model(), w.file_d_head(), w.v_out);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include "checker/brute_force.hpp"
 #include "checker/cubic.hpp"
 #include "checker/subcubic.hpp"
+#include "format/bias_fold.hpp"
 
 namespace mechcert {
 
@@ -52,18 +53,21 @@ CheckResult check_certificate(const LoadedModel& model, const Certificate& cert,
   };
   same("task.vocab", cert.task.vocab, w.v);
   same("task.k", cert.task.k, w.k);
-  same("model.d_model", cert.model.d_model, w.d);
-  same("model.d_head", cert.model.d_head, w.d_head);
+  same("model.d_model", cert.model.d_model, w.file_d_model());
+  same("model.d_head", cert.model.d_head, w.file_d_head());
   same("model.d_vocab_out", cert.model.d_vocab_out, w.v_out);
   if (w.v_out < w.v)
     reject("model: d_vocab_out " + std::to_string(w.v_out) + " < vocab " + std::to_string(w.v) +
            ": the label max(t) cannot be predicted");
-  if (w.has_nonzero_bias())
-    reject("model: non-zero biases; the proofs of SPEC.md assume zero biases (b_Q, b_K, b_V, b_O, b_U)");
 
   const StrategyCheck check = find_strategy_check(cert.strategy);
   if (!check) JsonPath{cert.display_name, "strategy"}.fail("unknown strategy \"" + cert.strategy + "\"");
-  const StrategyOutcome outcome = check(StrategyInput{model, cert, threads});
+  // Lemma F (SPEC 3.6): with a non-zero bias every strategy checks the folded, bias-free model,
+  // which computes the same logits. All-zero biases: the model itself (certificates unchanged).
+  LoadedModel folded;
+  if (w.has_nonzero_bias()) folded = LoadedModel{fold_biases(w), model.sha256, model.path};
+  const LoadedModel& checked = w.has_nonzero_bias() ? folded : model;
+  const StrategyOutcome outcome = check(StrategyInput{checked, cert, threads});
   if (cert.claim_correct > outcome.certified)
     reject("claim: claims " + cert.claim_correct.str() + " correct inputs, the steps certify only " +
            outcome.certified.str());

@@ -209,8 +209,8 @@ CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_f
   t.EU = std::move(paths.EU);
   t.EVOU = std::move(paths.EVOU);
   t.PVOU = std::move(paths.PVOU);
-  t.u = exp_rows_shifted_to_max(paths.EQKE, w.d_head, threads);
-  t.omega = exp_rows_shifted_to_max(paths.EQKP, w.d_head, threads);
+  t.u = exp_rows_shifted_to_max(paths.EQKE, w.file_d_head(), threads);
+  t.omega = exp_rows_shifted_to_max(paths.EQKP, w.file_d_head(), threads);
   const auto exps = static_cast<uint64_t>(v * v + v * k);
   ops.compare += static_cast<uint64_t>(v * (v - 1) + v * (k - 1));  // row maxima
   ops.interval_add += 2 * exps;                                        // shifts, one per bound

@@ -1,7 +1,9 @@
 // mechcert-check MODEL CERT [--json] [--threads N]: the trusted, independent checker.
 // Exit codes (SPEC.md "Checker contract"): 0 the certificate is valid and its bound holds;
 // 1 the certificate is rejected (stderr: one line naming the failed step and why);
-// 2 usage error, unreadable input, or an unsound floating-point environment.
+// 2 usage error or unreadable input; 3 internal error (the checker could not decide: an invariant
+// failed, an enclosure overflowed binary64, out of memory) -- never "rejected";
+// 4 unsound floating-point environment (the checker refuses to run on this machine/process).
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -57,11 +59,24 @@ int finish_rejected(const std::string& reason, bool json, const std::string& str
   return 1;
 }
 
+// Exit codes other than 0/1/2 (SPEC.md 2.5).
+constexpr int kExitInternal = 3;
+constexpr int kExitEnvironment = 4;
+
+// The checker could not reach a verdict. Deliberately not "rejected": exit 1 means the
+// certificate is not a proof, and nothing here says so.
+int internal_error(const std::string& what) {
+  std::fprintf(stderr, "mechcert-check: internal error (no verdict): %s\n", what.c_str());
+  return kExitInternal;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"mechcert-check: verify an accuracy certificate for a model, independently of the "
-               "generator.\nExit codes: 0 valid, 1 rejected, 2 usage error or unreadable input.",
+               "generator.
+Exit codes: 0 valid, 1 rejected (not a proof), 2 usage error or unreadable input, "
+               "3 internal error (no verdict), 4 unsound floating-point environment.",
                "mechcert-check"};  // named, so that --help (and the man page) shows no build path
   std::string model_path, cert_path;
   bool json = false;
@@ -69,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("MODEL", model_path, "model file (.safetensors)")->required();
   app.add_option("CERT", cert_path, "certificate (.json)")->required();
   app.add_flag("--json", json, "print one JSON object instead of text");
+  mechcert::ModelOverrides overrides;
+  app.add_option("--task", overrides.task, "override the model file's task (SPEC 1.3; e.g. max-of-k)");
   app.add_option("--threads", threads, "worker threads (default: all cores); never changes the verdict")
       ->check(CLI::Range(0, 1024));
   app.set_version_flag("--version",
@@ -88,14 +105,14 @@ int main(int argc, char** argv) {
     mechcert::require_sound_fp_environment();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mechcert-check: %s\n", e.what());
-    return 2;
+    return kExitEnvironment;
   }
 
   mechcert::Stopwatch clock;
   mechcert::LoadedModel model;
   mechcert::Certificate cert;
   try {
-    model = mechcert::load_model(model_path);
+    model = mechcert::load_model(model_path, overrides);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mechcert-check: unreadable model: %s\n", e.what());
     return 2;
@@ -105,18 +122,27 @@ int main(int argc, char** argv) {
   } catch (const mechcert::UnreadableInput& e) {
     std::fprintf(stderr, "mechcert-check: unreadable certificate: %s\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const mechcert::FormatError& e) {
     return finish_rejected(e.what(), json, "", model.sha256);
+  } catch (const std::exception& e) {
+    return internal_error(e.what());
   }
 
   mechcert::CheckResult r;
   try {
     r = mechcert::check_certificate(model, cert, threads);
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "mechcert-check: out of memory\n");
+    return internal_error("out of memory");
+  } catch (const mechcert::UnreadableInput& e) {
+    std::fprintf(stderr, "mechcert-check: unreadable input: %s\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const mechcert::CertificateRejected& e) {
     return finish_rejected(e.what(), json, cert.strategy, model.sha256);
+  } catch (const mechcert::FormatError& e) {
+    return finish_rejected(e.what(), json, cert.strategy, model.sha256);
+  } catch (const std::exception& e) {
+    // Not the certificate's fault as far as we know: an invariant, an overflow, a bug.
+    return internal_error(e.what());
   }
   r.length.wall_seconds = clock.wall_seconds();
   r.length.cpu_seconds = clock.cpu_seconds();

@@ -83,6 +83,21 @@ std::string quoted(const std::string& value) {
   return out;
 }
 
+// The task's canonical name from common spellings: case, '-', '_' and spaces do not matter
+// ("max-of-k", "max_of_k", "MaxOfK"), and "max-of-N" with N = k names the same task.
+std::string canonical_task(const std::string& spelling, int64_t k) {
+  std::string s;
+  for (const char c : spelling) {
+    if (c == '-' || c == '_' || c == ' ') continue;
+    s += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  int64_t n = -1;
+  if (s == "maxofk" || (s.rfind("maxof", 0) == 0 && parse_decimal(s.substr(5), n) && n == k)) {
+    return "max-of-k";
+  }
+  return spelling;
+}
+
 Matrix to_matrix(Tensor&& t, int64_t rows, int64_t cols) {
   Matrix m;
   m.rows = rows;
@@ -189,6 +204,7 @@ LoadedModel load_model_from_bytes(const std::vector<uint8_t>& bytes, const std::
   }
 
   // Metadata, strictly parsed; command-line overrides replace it; both must agree with the shapes.
+  // Ours (task, k, vocab, seed) and TransformerLens's config names (SPEC 1.3); others are ignored.
   ModelWeights w;
   auto meta_int = [&](const char* key, int64_t& out) -> bool {
     const auto it = header.metadata.find(key);
@@ -199,17 +215,53 @@ LoadedModel load_model_from_bytes(const std::vector<uint8_t>& bytes, const std::
     }
     return true;
   };
+  // A key that, if present, must hold `want` (a dimension read from the shapes).
+  auto meta_dim = [&](const char* key, int64_t want, const std::string& tensor,
+                      bool overridden = false) {
+    int64_t value = -1;
+    if (meta_int(key, value) && !overridden && value != want) {
+      header_error(file, std::string("__metadata__ '") + key + "' = " + std::to_string(value) +
+                             " disagrees with tensor '" + tensor + "' shape " +
+                             shape_string(shape(tensor)));
+    }
+  };
+  // A TransformerLens config key that changes the architecture's meaning if it is not `ok`.
+  auto meta_must = [&](const char* key, const std::set<std::string>& ok, const char* why) {
+    const auto it = header.metadata.find(key);
+    if (it != header.metadata.end() && ok.count(it->second) == 0) {
+      header_error(file, std::string("__metadata__ '") + key + "' = " + quoted(it->second) +
+                             ": " + why);
+    }
+  };
+  std::string task_spelling = "max-of-k";
   if (const auto it = header.metadata.find("task"); it != header.metadata.end()) {
-    w.task = it->second;
+    task_spelling = it->second;
   }
   int64_t meta_k = -1, meta_v = -1;
   const bool has_k = meta_int("k", meta_k);
   const bool has_v = meta_int("vocab", meta_v);
   int64_t seed = -1;
   if (meta_int("seed", seed)) w.seed = seed;
-  if (!overrides.task.empty()) w.task = overrides.task;
+  meta_dim("n_ctx", k, kWpos, overrides.k >= 0);
+  meta_dim("d_vocab", v, kWE, overrides.v >= 0);
+  meta_dim("d_vocab_out", v_out, kWU);
+  meta_dim("d_model", d, kWE);
+  meta_dim("d_head", d_head, kWQ);
+  meta_dim("n_heads", 1, kWQ);
+  meta_dim("n_layers", 1, kWQ);
+  const std::set<std::string> yes = {"true", "True", "1"};
+  meta_must("attn_only", yes, "the model must be attention-only");
+  meta_must("use_attn_scale", yes, "scores must be scaled by 1/sqrt(d_head) (SPEC 1.4)");
+  meta_must("normalization_type", {"None", "none", "null", ""},
+            "normalisation is not part of the architecture (SPEC 1.4)");
+  meta_must("positional_embedding_type", {"standard"},
+            "only standard (learned, added) positional embeddings are supported");
+  if (!overrides.task.empty()) task_spelling = overrides.task;
+  w.task = canonical_task(task_spelling, k);
   if (kKnownTasks.count(w.task) == 0) {
-    header_error(file, "task " + quoted(w.task) + " is not supported (known: max-of-k)");
+    header_error(file, "task " + quoted(task_spelling) +
+                           " is not supported (known: max-of-k, also spelled max_of_k, MaxOfK, "
+                           "max-of-" + std::to_string(k) + ")");
   }
   auto agree = [&](const char* what, int64_t override_value, bool has_meta, int64_t meta_value,
                    int64_t actual, const std::string& tensor) {

@@ -46,7 +46,15 @@ struct ModelWeights {
   std::vector<double> b_O;            // [d]       blocks.0.attn.b_O
   std::vector<double> b_U;            // [v_out]   unembed.b_U
 
-  // True if any bias entry is non-zero (the proofs require zero biases and say so).
+  // Set only by fold_biases (format/bias_fold.hpp, SPEC 3.6): the file's d_model and d_head
+  // before the fold added one coordinate to each; 0 = not folded.
+  int64_t unfolded_d = 0, unfolded_d_head = 0;
+  int64_t file_d_model() const { return unfolded_d > 0 ? unfolded_d : d; }
+  // The d_head of the attention scale 1/sqrt(d_head) (SPEC 1.4): always the file's.
+  int64_t file_d_head() const { return unfolded_d_head > 0 ? unfolded_d_head : d_head; }
+
+  // True if any bias entry is non-zero (-0 counts as zero). The proofs then run on the folded
+  // model of SPEC 3.6, which has none.
   bool has_nonzero_bias() const;
 };
 

@@ -261,10 +261,9 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, size_t size,
     if (key == "__metadata__") {
       if (!value.is_object()) header_error(file, "__metadata__ is not a JSON object");
       for (const auto& [mkey, mvalue] : value.items()) {
-        if (!mvalue.is_string()) {
-          header_error(file, "__metadata__ '" + printable(mkey) + "' is not a string");
-        }
-        header.metadata.emplace(mkey, mvalue.get<std::string>());
+        // The reference writes strings only; other exporters write numbers and booleans. Those
+        // are kept as their JSON text, which the model reader parses as strictly as a string.
+        header.metadata.emplace(mkey, mvalue.is_string() ? mvalue.get<std::string>() : mvalue.dump());
       }
       continue;
     }

@@ -9,7 +9,7 @@ nlohmann::json make_certificate_json(const LoadedModel& model, const std::string
   Certificate c;
   c.version = kCertificateVersion;
   c.task = {w.task, w.v, w.k};
-  c.model = {model.sha256, w.d, w.d_head, w.v_out};
+  c.model = {model.sha256, w.file_d_model(), w.file_d_head(), w.v_out};  // SPEC 3.6
   c.strategy = strategy;
   c.steps = std::move(steps);
   c.claim_correct = correct;

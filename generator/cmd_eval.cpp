@@ -31,6 +31,7 @@ int cmd_eval(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--vocab", overrides.v, "override the file's vocabulary size")
       ->check(CLI::PositiveNumber);
+  app.add_option("--task", overrides.task, "override the file's task (SPEC 1.3; e.g. max-of-k)");
   app.add_flag("--quiet", quiet, "no progress lines on stderr");
   try {
     app.parse(argc, argv);

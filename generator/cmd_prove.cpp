@@ -48,6 +48,10 @@ int cmd_prove(int argc, char** argv) {
   app.add_flag("--json", json, "print a JSON summary");
   app.add_flag("--quiet", quiet, "no progress lines");
   app.add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::Range(0, 1024));
+  ModelOverrides overrides;
+  app.add_option("--task", overrides.task, "override the file's task (SPEC 1.3; e.g. max-of-k)");
+  app.add_option("--k", overrides.k, "override the file's sequence length k")->check(CLI::PositiveNumber);
+  app.add_option("--vocab", overrides.v, "override the file's vocabulary size")->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,7 +65,7 @@ int cmd_prove(int argc, char** argv) {
   }
   LoadedModel model;
   try {
-    model = load_model(model_path);
+    model = load_model(model_path, overrides);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mechcert prove: %s\n", e.what());
     return 2;

@@ -15,8 +15,6 @@ namespace mechcert {
 namespace {
 
 nlohmann::json prove_brute_force(const LoadedModel& model, const ProveOptions& options) {
-  if (model.weights.has_nonzero_bias())
-    throw std::runtime_error("brute-force: the model has non-zero biases; the proof assumes zero biases");
   EvalOptions eval_options;
   eval_options.threads = options.threads;
   eval_options.progress = options.progress;

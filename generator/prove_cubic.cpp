@@ -24,7 +24,7 @@ nlohmann::json prove_cubic(const LoadedModel& model, const ProveOptions& options
 
   Certificate cert;
   cert.task = {w.task, w.v, w.k};
-  cert.model = {model.sha256, w.d, w.d_head, w.v_out};
+  cert.model = {model.sha256, w.file_d_model(), w.file_d_head(), w.v_out};  // SPEC 3.6
   cert.strategy = "cubic";
   nlohmann::json cases = nlohmann::json::array();
   for (const CubicRow& row : result.rows) cases.push_back({row.m, row.q, row.c, row.mask});

@@ -32,8 +32,13 @@ struct StrategyInfo {
 // Name -> strategy, ordered by name.
 std::map<std::string, StrategyInfo>& strategy_registry();
 
+// `prove` run on the bias-free folded model of SPEC 3.6 when `model` has a non-zero bias (the
+// checker folds the same way), else on `model` itself. Every registered strategy goes through it.
+ProveFunction with_biases_folded(ProveFunction prove);
+
 struct StrategyRegistration {
   explicit StrategyRegistration(StrategyInfo info) {
+    info.prove = with_biases_folded(std::move(info.prove));
     auto name = info.name;
     strategy_registry().emplace(std::move(name), std::move(info));
   }

@@ -6,7 +6,7 @@
 
 namespace mechcert {
 
-double attention_scale(const ModelWeights& w) { return std::sqrt(static_cast<double>(w.d_head)); }
+double attention_scale(const ModelWeights& w) { return std::sqrt(static_cast<double>(w.file_d_head())); }
 
 namespace {
 

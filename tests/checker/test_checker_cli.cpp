@@ -1,4 +1,4 @@
-// mechcert-check as a program: exit codes (0 valid, 1 rejected, 2 usage/unreadable), one-line
+// mechcert-check as a program: exit codes (0 valid, 1 rejected, 2 usage/unreadable, 3 internal), one-line
 // reasons on stderr, the --json contract, and no crash on any malformed input class.
 #include <catch2/catch.hpp>
 
@@ -15,6 +15,7 @@
 #include "checker/brute_force.hpp"
 #include "format/model_weights.hpp"
 #include "format/sha256.hpp"
+#include "tests/support/exact_oracle.hpp"
 #include "tests/support/model_fixture.hpp"
 
 using namespace mechcert;
@@ -131,16 +132,53 @@ TEST_CASE("a certificate for another model is rejected") {
   REQUIRE(r.err.find("the certificate is for model " + f.sha) != std::string::npos);
 }
 
-TEST_CASE("non-zero biases are rejected with a clear message") {
+TEST_CASE("non-zero biases: the checker proves a true bound (SPEC 3.6) and refuses one input more") {
   ModelWeights w = test::make_fixture_model(3, 5, 4, 3, 7);
+  uint64_t state = 99;
+  for (std::vector<double>* b : {&w.b_Q, &w.b_K, &w.b_V, &w.b_O, &w.b_U})
+    for (double& x : *b) x = test::fixture_value(state);
   w.b_U[2] = 0.5;
   const std::string model = (kDir / "bias.safetensors").string();
   save_model(model, w);
+  const test::OracleCounts exact = test::oracle_classify_all(w);  // independent, 320-bit
+  REQUIRE(exact.tie == 0);
   json c = fixture().cert;
   c["model"]["sha256"] = sha256_file_hex(model);
-  const Run r = run(model + " " + write("bias.json", c.dump()));
-  REQUIRE(r.code == 1);
-  REQUIRE(r.err.find("non-zero biases") != std::string::npos);
+  c["claim"]["correct"] = std::to_string(exact.correct);
+  const Run ok = run(model + " " + write("bias.json", c.dump()));
+  INFO(ok.err);
+  REQUIRE(ok.code == 0);
+  REQUIRE(ok.out.find("VALID: accuracy >= " + std::to_string(exact.correct) + "/125") == 0);
+  c["claim"]["correct"] = std::to_string(exact.correct + 1);
+  const Run over = run(model + " " + write("bias1.json", c.dump()));
+  REQUIRE(over.code == 1);
+  REQUIRE(over.err.find("certify only " + std::to_string(exact.correct)) != std::string::npos);
+}
+
+TEST_CASE("an internal error (an enclosure overflows binary64) exits 3, never 1 'rejected'") {
+  ModelWeights w = test::make_fixture_model(3, 5, 4, 3, 7);
+  for (double& x : w.W_U.data) x *= 0x1p1000;  // EU = Eq U ~ 2^1000: exact, but not a binary64 interval
+  for (double& x : w.W_E.data) x *= 0x1p40;
+  const std::string model = (kDir / "huge.safetensors").string();
+  save_model(model, w, DType::F64);
+  json c = fixture().cert;
+  c["model"]["sha256"] = sha256_file_hex(model);
+  c["claim"]["correct"] = "0";
+  const Run r = run(model + " " + write("huge.json", c.dump()));
+  REQUIRE(r.code == 3);
+  REQUIRE(r.out.empty());
+  REQUIRE(r.err.find("mechcert-check: internal error (no verdict): ") == 0);
+  REQUIRE(r.err.find("overflows binary64") != std::string::npos);
+  REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("--task accepts other spellings and refuses unknown tasks (exit 2)") {
+  const Fixture& f = fixture();
+  const std::string cert = write("task.json", f.cert.dump());
+  REQUIRE(run("--task max_of_k " + f.model + " " + cert).code == 0);
+  const Run bad = run("--task sorting " + f.model + " " + cert);
+  REQUIRE(bad.code == 2);
+  REQUIRE(bad.err.find("task 'sorting' is not supported") != std::string::npos);
 }
 
 TEST_CASE("malformed inputs: exit 1 or 2 with one clear line, never a crash") {

@@ -128,6 +128,12 @@ void erase_tensor(std::vector<RawTensor>& ts, const std::string& name) {
 
 std::vector<double> zeros(size_t n) { return std::vector<double>(n, 0.0); }
 
+// The file of `ts` with `meta_object` ({"__metadata__":{...}}, any JSON values) spliced in first.
+std::vector<uint8_t> assemble_with_header(const std::string& meta_object, const std::vector<RawTensor>& ts) {
+  const std::string tensors = raw_header(ts);
+  return assemble(meta_object.substr(0, meta_object.size() - 1) + "," + tensors.substr(1), raw_data(ts));
+}
+
 }  // namespace
 
 TEST_CASE("model without biases or metadata loads, biases zero, identity = SHA-256 of bytes", "[model]") {
@@ -279,6 +285,57 @@ TEST_CASE("model: metadata must be strict decimals that agree with the shapes", 
   REQUIRE(m.weights.seed == 123);
   REQUIRE_THAT(load_error(with_meta({{"task", "sort"}})),
                Contains("header: task 'sort' is not supported"));
+}
+
+TEST_CASE("model: other exporters' metadata (TransformerLens config names, task spellings)", "[model]") {
+  auto with_meta = [](std::map<std::string, std::string> meta) {
+    return build_file(fixture_tensors(), meta);
+  };
+  // The fixture: k 3, v 5, d 4, d_head 3, v_out 5.
+  const std::map<std::string, std::string> tl = {
+      {"task", "max_of_k"}, {"n_ctx", "3"},     {"d_vocab", "5"},     {"d_vocab_out", "5"},
+      {"d_model", "4"},     {"d_head", "3"},    {"n_heads", "1"},     {"n_layers", "1"},
+      {"attn_only", "True"}, {"normalization_type", "None"}, {"positional_embedding_type", "standard"},
+      {"act_fn", "relu"},   {"format", "pt"}};
+  REQUIRE(load_error(with_meta(tl)) == "<accepted>");
+  for (const std::string spelling : {"max-of-k", "max_of_k", "MaxOfK", "Max-Of-K", "max of k", "max-of-3", "max_of_3"}) {
+    CAPTURE(spelling);
+    REQUIRE(load_model_from_bytes(with_meta({{"task", spelling}}), "m").weights.task == "max-of-k");
+  }
+  REQUIRE_THAT(load_error(with_meta({{"task", "max-of-4"}})),
+               Contains("header: task 'max-of-4' is not supported (known: max-of-k"));
+  REQUIRE_THAT(load_error(with_meta({{"task", "sort"}})), Contains("task 'sort' is not supported"));
+  // Contradictions with the shapes, each naming the key and the tensor.
+  REQUIRE_THAT(load_error(with_meta({{"n_ctx", "4"}})),
+               Contains("header: __metadata__ 'n_ctx' = 4 disagrees with tensor 'pos_embed.W_pos'"));
+  REQUIRE_THAT(load_error(with_meta({{"d_vocab", "6"}})), Contains("'d_vocab' = 6 disagrees with tensor 'embed.W_E'"));
+  REQUIRE_THAT(load_error(with_meta({{"d_vocab_out", "6"}})), Contains("'d_vocab_out' = 6 disagrees with tensor 'unembed.W_U'"));
+  REQUIRE_THAT(load_error(with_meta({{"d_model", "5"}})), Contains("'d_model' = 5 disagrees"));
+  REQUIRE_THAT(load_error(with_meta({{"d_head", "4"}})), Contains("'d_head' = 4 disagrees with tensor 'blocks.0.attn.W_Q'"));
+  REQUIRE_THAT(load_error(with_meta({{"n_heads", "2"}})), Contains("'n_heads' = 2 disagrees"));
+  REQUIRE_THAT(load_error(with_meta({{"n_layers", "2"}})), Contains("'n_layers' = 2 disagrees"));
+  REQUIRE_THAT(load_error(with_meta({{"n_ctx", "3.0"}})), Contains("'n_ctx' = '3.0' is not a decimal integer"));
+  // Config values that would change the meaning of the weights.
+  REQUIRE_THAT(load_error(with_meta({{"normalization_type", "LN"}})),
+               Contains("'normalization_type' = 'LN': normalisation is not part of the architecture"));
+  REQUIRE_THAT(load_error(with_meta({{"attn_only", "False"}})), Contains("attention-only"));
+  REQUIRE_THAT(load_error(with_meta({{"use_attn_scale", "false"}})), Contains("1/sqrt(d_head)"));
+  REQUIRE_THAT(load_error(with_meta({{"positional_embedding_type", "rotary"}})), Contains("positional"));
+  // A --task override replaces a bad spelling; a bad override is refused.
+  ModelOverrides o;
+  o.task = "MAX_OF_K";
+  REQUIRE(load_model_from_bytes(with_meta({{"task", "sort"}}), "m", o).weights.task == "max-of-k");
+  o.task = "copy";
+  REQUIRE_THAT(load_error(with_meta({}), o), Contains("task 'copy' is not supported"));
+  // Numbers and booleans in __metadata__ (not the reference's strings) read like their text.
+  std::vector<RawTensor> ts = fixture_tensors();
+  const std::string numbers = R"({"__metadata__":{"n_ctx":3,"d_vocab":5,"attn_only":true,"task":"max_of_k"}})";
+  REQUIRE(read_safetensors(assemble_with_header(numbers, ts), "m").metadata.at("n_ctx") == "3");
+  REQUIRE(load_error(assemble_with_header(numbers, ts)) == "<accepted>");
+  REQUIRE_THAT(load_error(assemble_with_header(R"({"__metadata__":{"n_ctx":4}})", ts)),
+               Contains("'n_ctx' = 4 disagrees"));
+  REQUIRE_THAT(load_error(assemble_with_header(R"({"__metadata__":{"n_ctx":3.0}})", ts)),
+               Contains("'n_ctx' = '3.0' is not a decimal integer"));
 }
 
 TEST_CASE("model: command-line overrides replace metadata but must agree with shapes", "[model]") {

@@ -3,6 +3,7 @@
 // 1 the certificate is rejected (stderr: one line naming the failed step and why);
 // 2 usage error, unreadable input, or an unsound floating-point environment.
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -128,6 +129,10 @@ int main(int argc, char** argv) {
     j["certified"] = r.certified.str();
     j["model_sha256"] = r.model_sha256;
     j["strategy"] = r.strategy;
+    if (r.unexplained_dimension <= std::numeric_limits<uint64_t>::max())
+      j["unexplained_dimension"] = r.unexplained_dimension.convert_to<uint64_t>();
+    else
+      j["unexplained_dimension"] = r.unexplained_dimension.str();  // beyond 2^64: exact decimal
     j["proof_length"] = {{"ops", r.length.ops.to_json()},
                          {"paper_flops", r.length.paper_flops},
                          {"seconds", r.length.wall_seconds},

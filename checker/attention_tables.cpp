@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
 #include <thread>
 
 #include <mpfr.h>
@@ -77,7 +78,11 @@ AttentionTables attention_tables(const ModelWeights& w, EqkeOption option, const
     }
     const IntervalMatrix r = [&] {
       IntervalMatrix out(v, 1);
-      exp_shifted_enclose_rows(spread, std::vector<double>(static_cast<size_t>(v), 0.0), w.d_head, 0, v, out);
+      try {
+        exp_shifted_enclose_rows(spread, std::vector<double>(static_cast<size_t>(v), 0.0), w.d_head, 0, v, out);
+      } catch (const std::runtime_error&) {  // exp(b/s) beyond binary64: the hints are useless
+        throw CertificateRejected("EQKE approximation: a residual bound b[q] is too large for exp(b[q]/sqrt(d_head)) (poor hint directions)");
+      }
       return out;
     }();
     for (int64_t q = 0; q < v; ++q) t.ratio.push_back(r.at(q, 0));

@@ -81,6 +81,11 @@ CheckResult check_certificate(const LoadedModel& model, const Certificate& cert,
   r.certified = outcome.certified;
   r.length.ops = outcome.ops;
   r.length.paper_flops = outcome.paper_flops;
+  // reference-algorithms.md 7.2: brute force v^(k+1); cubic |EU|+|PVOU|+|EQKE|+|EQKP|+|EVOU|.
+  const BigInt v = w.v, k = w.k;
+  if (outcome.unexplained_dimension != 0) r.unexplained_dimension = outcome.unexplained_dimension;
+  else if (cert.strategy == "brute-force") r.unexplained_dimension = boost::multiprecision::pow(v, static_cast<unsigned>(w.k + 1));
+  else if (cert.strategy == "cubic") r.unexplained_dimension = 3 * v * v + 2 * k * v;
   return r;
 }
 

@@ -27,6 +27,8 @@ struct StrategyOutcome {
   BigInt certified;          // number of inputs proven correct (claim must be <= this)
   OpCounts ops;              // by formula, deterministic
   uint64_t paper_flops = 0;  // same work in the paper's convention
+  // reference-algorithms.md 7.2; 0 = not set by the strategy (check_certificate fills it in).
+  uint64_t unexplained_dimension = 0;
 };
 
 // One function per strategy; throws CertificateRejected (or FormatError for malformed steps).
@@ -42,6 +44,7 @@ struct CheckResult {
   std::string model_sha256;
   BigInt bound_num, bound_den;  // the verified claim N / v^k (valid only)
   BigInt certified;             // what the strategy certified (>= bound_num when valid)
+  BigInt unexplained_dimension;  // reference-algorithms.md 7.2 (SPEC 2.5)
   ProofLength length;
 };
 

@@ -6,13 +6,9 @@
 #include <exception>
 #include <thread>
 
-#include <mpfr.h>
-
-#include "checker/exp_bounds.hpp"
 #include "checker/fp_environment.hpp"
 #include "checker/interval.hpp"
 #include "checker/order_statistics.hpp"
-#include "checker/path_terms.hpp"
 
 namespace mechcert {
 namespace {
@@ -26,38 +22,6 @@ std::string hex(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%a", x);
   return buf;
-}
-
-// Per row r of `x`: exp((X(r,c) - R_r) / sqrt(d_head)) enclosed for every column c, where X is
-// the real matrix `x` encloses and R_r = max_c x.hi(r,c), so every argument is <= 0 (Lemma C1: any
-// per-row constant may be factored out). Rows are split over `threads` threads; every entry is
-// computed by the same scalar code whatever the split, so the result is thread-independent.
-IntervalMatrix exp_rows_shifted_to_max(const IntervalMatrix& x, int64_t d_head, int threads) {
-  std::vector<double> shift(static_cast<size_t>(x.rows));
-  for (int64_t r = 0; r < x.rows; ++r) {
-    double best = x.hi[static_cast<size_t>(r * x.cols)];
-    for (int64_t c = 1; c < x.cols; ++c)
-      best = std::max(best, x.hi[static_cast<size_t>(r * x.cols + c)]);
-    shift[static_cast<size_t>(r)] = best;
-  }
-  IntervalMatrix out(x.rows, x.cols);
-  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, x.rows));
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
-  auto work = [&](int64_t part) {
-    try {
-      exp_shifted_enclose_rows(x, shift, d_head, x.rows * part / n, x.rows * (part + 1) / n, out);
-    } catch (...) {
-      errors[static_cast<size_t>(part)] = std::current_exception();
-    }
-    if (part > 0) mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread constant caches
-  };
-  std::vector<std::thread> pool;
-  for (int64_t part = 1; part < n; ++part) pool.emplace_back(work, part);
-  work(0);
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  return out;
 }
 
 // Upper bound of exact(a) - exact(b) from enclosures.
@@ -197,26 +161,7 @@ void count_row_ops(const CubicTables& t, const std::vector<CubicCase>& cases, Op
 }  // namespace
 
 CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops, int threads) {
-  if (w.has_nonzero_bias())
-    throw CertificateRejected("cubic: model has non-zero biases (SPEC 5.2)");
-  if (w.v_out != w.v) throw CertificateRejected("cubic: needs d_vocab_out == d_vocab");
-  if (w.k < 2 || w.v < 2) throw CertificateRejected("cubic: needs k >= 2 and v >= 2");
-  const int64_t v = w.v, k = w.k;
-  IntervalPathTerms paths = enclose_path_terms(w, ops, paper_flops);  // Lemma C1, Lemma A1
-  CubicTables t;
-  t.v = v;
-  t.k = k;
-  t.EU = std::move(paths.EU);
-  t.EVOU = std::move(paths.EVOU);
-  t.PVOU = std::move(paths.PVOU);
-  t.u = exp_rows_shifted_to_max(paths.EQKE, w.file_d_head(), threads);
-  t.omega = exp_rows_shifted_to_max(paths.EQKP, w.file_d_head(), threads);
-  const auto exps = static_cast<uint64_t>(v * v + v * k);
-  ops.compare += static_cast<uint64_t>(v * (v - 1) + v * (k - 1));  // row maxima
-  ops.interval_add += 2 * exps;                                        // shifts, one per bound
-  ops.exp += exps;
-  paper_flops += 2 * exps;  // shift + exp, one per entry each
-  return t;
+  return attention_tables(w, EqkeOption::Exact, EqkeHints{}, ops, paper_flops, threads);
 }
 
 CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& cases,

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "checker/attention_tables.hpp"
 #include "checker/check.hpp"
 #include "checker/cubic_cases.hpp"
 #include "checker/exact_matrix.hpp"
@@ -27,20 +28,13 @@ namespace mechcert {
 // more than any real certificate; this bounds allocation before parsing.
 inline constexpr size_t kMaxCubicRows = size_t{1} << 26;
 
-// Lemma C1: enclosures of the path tables of a zero-bias model, exponentials already shifted.
-struct CubicTables {
-  int64_t v = 0, k = 0;
-  IntervalMatrix EU;     // [v, v]  (E + P_{k-1}) U
-  IntervalMatrix EVOU;   // [v, v]  E V O U
-  IntervalMatrix PVOU;   // [k, v]  P V O U
-  IntervalMatrix u;      // [v, v]  exp((EQKE[q,t] - R_q) / s),  R_q = max_t hi(EQKE[q,t])
-  IntervalMatrix omega;  // [v, k]  exp((EQKP[q,p] - R'_q) / s), R'_q = max_p hi(EQKP[q,p])
-};
+// Lemma C1: enclosures of the path tables of a zero-bias model, exponentials already shifted
+// (checker/attention_tables.hpp with the exact EQKE option).
+using CubicTables = AttentionTables;
 
-// Encloses the tables from the weights (Lemma A1) and the shifted exps (Lemma A2). Throws
+// The table stage (SPEC 5.2): attention_tables(w, EqkeOption::Exact, ...). Throws
 // CertificateRejected if the model has a non-zero bias, v_out != v or k < 2 (the lemmas do not
-// apply).
-// The exps run on `threads` threads (>= 1); the tables do not depend on it.
+// apply). The exps run on `threads` threads (>= 1); the tables do not depend on it.
 CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops,
                          int threads = 1);
 

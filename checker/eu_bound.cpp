@@ -92,18 +92,24 @@ __attribute__((noinline)) double global_range(double hi, double lo) { return sub
 
 }  // namespace
 
-bool is_eu_option(const std::string& h) {
-  return h == "max_diff_exact" || h == "global_max_diff_exact" || h == "max_diff" ||
-         h == "mean_query+max_diff" || h == "centered_max_exact";
+// μ = Σ_q c[q]·lo(Eq[q]) (svd_query+max_diff): a point, any is sound. Needs FE_UPWARD.
+__attribute__((noinline)) std::vector<double> direction_row(const IntervalMatrix& Eq,
+                                                            const std::vector<double>& c) {
+  std::vector<double> mu(static_cast<size_t>(Eq.cols), 0.0);
+  for (int64_t q = 0; q < Eq.rows; ++q)
+    for (int64_t j = 0; j < Eq.cols; ++j) mu[static_cast<size_t>(j)] += c[static_cast<size_t>(q)] * Eq.at(q, j).lo;
+  for (const double m : mu)
+    if (!std::isfinite(m)) throw std::runtime_error("svd_query+max_diff: the direction's μ overflows");
+  return mu;
 }
 
-EuBound eu_bound(const std::string& handling, const ModelWeights& w, const IntervalMatrix& EU,
-                 OpCounts& ops, uint64_t& paper_flops) {
+EuBound eu_bound(EuOption option, const ModelWeights& w, const IntervalMatrix& EU,
+                 const std::vector<double>& direction, OpCounts& ops, uint64_t& paper_flops) {
   const auto v = static_cast<uint64_t>(EU.rows), vo = static_cast<uint64_t>(EU.cols),
              d = static_cast<uint64_t>(w.d);
   EuBound out;
   out.v_out = EU.cols;
-  if (handling == "centered_max_exact") {
+  if (option == EuOption::CenteredMaxExact) {
     {
       UpwardRounding up;
       out.G_qm_hi = centered_gaps(EU);
@@ -113,7 +119,7 @@ EuBound eu_bound(const std::string& handling, const ModelWeights& w, const Inter
     paper_flops += 2 * v * vo + v * vo;
     return out;
   }
-  if (handling == "max_diff_exact") {
+  if (option == EuOption::MaxDiffExact) {
     {
       UpwardRounding up;
       out.G_hi = row_ranges(EU);
@@ -123,7 +129,7 @@ EuBound eu_bound(const std::string& handling, const ModelWeights& w, const Inter
     paper_flops += 2 * v * (vo - 1) + v;
     return out;
   }
-  if (handling == "global_max_diff_exact") {
+  if (option == EuOption::GlobalMaxDiffExact) {
     // The whole table's range bounds every row's range.
     double hi = -HUGE_VAL, lo = HUGE_VAL;
     for (size_t i = 0; i < EU.hi.size(); ++i) {
@@ -141,16 +147,14 @@ EuBound eu_bound(const std::string& handling, const ModelWeights& w, const Inter
     paper_flops += 2 * (v * vo - 1) + 1;
     return out;
   }
-  if (handling != "max_diff" && handling != "mean_query+max_diff")
-    throw std::invalid_argument("eu_bound: unknown option " + handling);
   const IntervalMatrix Eq = add_row_broadcast(w.W_E, w.W_pos, w.k - 1);  // Lemma A1
   ops.interval_add += 2 * v * d;
   paper_flops += v * d;
   std::vector<double> mu(static_cast<size_t>(w.d), 0.0);
-  if (handling == "mean_query+max_diff") {
+  if (option == EuOption::MeanQueryMaxDiff || option == EuOption::SvdQueryMaxDiff) {
     {
       UpwardRounding up;
-      mu = mean_row(Eq);
+      mu = option == EuOption::MeanQueryMaxDiff ? mean_row(Eq) : direction_row(Eq, direction);
     }
     Matrix mu_row(1, w.d);
     mu_row.data = mu;

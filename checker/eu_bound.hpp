@@ -4,14 +4,15 @@
 // (computed once per max token) and a part that depends on the query only.
 //
 // Cost: `max_diff_exact` and `centered_max_exact` O(v^2) on the EU enclosure; `global_max_diff_exact` O(v^2);
-// `max_diff` O(v·d) from the weights; `mean_query+max_diff` O(v·d) plus the 1 × d by d × v product
-// μ·U. Counted into `ops` / `paper_flops` by formula (SPEC 7.10).
+// `max_diff` O(v·d) from the weights; `mean_query+max_diff` and `svd_query+max_diff` O(v·d) plus the
+// 1 × d by d × v product μ·U. Counted into `ops` / `paper_flops` by formula (SPEC 7.10).
 #pragma once
 #include <string>
 #include <vector>
 
 #include "checker/interval.hpp"
 #include "checker/proof_length.hpp"
+#include "checker/subcubic_options.hpp"
 #include "format/model_weights.hpp"
 
 namespace mechcert {
@@ -31,12 +32,10 @@ struct EuBound {
   }
 };
 
-// True for the five option names of SPEC 7.6.
-bool is_eu_option(const std::string& handling);
-
-// `EU` is the enclosure of the path table EU (SPEC 5.2). Throws std::invalid_argument for an
-// unknown option (callers validate the name first). Sets the rounding mode itself.
-EuBound eu_bound(const std::string& handling, const ModelWeights& w, const IntervalMatrix& EU,
-                 OpCounts& ops, uint64_t& paper_flops);
+// `EU` is the enclosure of the path table EU (SPEC 5.2). `direction` (length v) is the hint of
+// `svd_query+max_diff` (μ = Σ_q direction[q]·Eq[q], Lemma S4 holds for every μ); unused otherwise.
+// Sets the rounding mode itself.
+EuBound eu_bound(EuOption option, const ModelWeights& w, const IntervalMatrix& EU,
+                 const std::vector<double>& direction, OpCounts& ops, uint64_t& paper_flops);
 
 }  // namespace mechcert

@@ -5,6 +5,7 @@
 // failed, an enclosure overflowed binary64, out of memory) -- never "rejected";
 // 4 unsound floating-point environment (the checker refuses to run on this machine/process).
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -155,6 +156,10 @@ Exit codes: 0 valid, 1 rejected (not a proof), 2 usage error or unreadable input
     j["certified"] = r.certified.str();
     j["model_sha256"] = r.model_sha256;
     j["strategy"] = r.strategy;
+    if (r.unexplained_dimension <= std::numeric_limits<uint64_t>::max())
+      j["unexplained_dimension"] = r.unexplained_dimension.convert_to<uint64_t>();
+    else
+      j["unexplained_dimension"] = r.unexplained_dimension.str();  // beyond 2^64: exact decimal
     j["proof_length"] = {{"ops", r.length.ops.to_json()},
                          {"paper_flops", r.length.paper_flops},
                          {"seconds", r.length.wall_seconds},

@@ -48,7 +48,8 @@ ExactPathTerms compute_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t
   return t;
 }
 
-IntervalPathTerms enclose_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops) {
+IntervalPathTerms enclose_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops,
+                                     bool with_EQKE) {
   const IntervalMatrix Eq = add_row_broadcast(w.W_E, w.W_pos, w.k - 1);  // [v, d]
   ops.interval_add += static_cast<uint64_t>(2 * w.v * w.d);
   paper_flops += static_cast<uint64_t>(w.v * w.d);
@@ -61,9 +62,9 @@ IntervalPathTerms enclose_path_terms(const ModelWeights& w, OpCounts& ops, uint6
   t.PVOU = counted_enclosure(w.W_pos, VOU, ops, paper_flops);
   // (Eq Q) K^T instead of Eq (Q K^T): the same real matrix; every product has a point factor.
   const IntervalMatrix EqQ = counted_enclosure(Eq, w.W_Q, ops, paper_flops);  // [v, d_head]
-  const IntervalMatrix EqQK = counted_enclosure(EqQ, transpose(w.W_K), ops, paper_flops);  // [v,d]
-  t.EQKE = counted_enclosure(EqQK, transpose(w.W_E), ops, paper_flops);
-  t.EQKP = counted_enclosure(EqQK, transpose(w.W_pos), ops, paper_flops);
+  t.EqQK = counted_enclosure(EqQ, transpose(w.W_K), ops, paper_flops);  // [v, d]
+  if (with_EQKE) t.EQKE = counted_enclosure(t.EqQK, transpose(w.W_E), ops, paper_flops);
+  t.EQKP = counted_enclosure(t.EqQK, transpose(w.W_pos), ops, paper_flops);
   return t;
 }
 

@@ -32,9 +32,13 @@ ExactPathTerms compute_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t
 // d = 32); the widths are a few ulps of the sums of the absolute terms. Used where the tables
 // only feed outward-rounded bounds (the cubic strategy). Counts 2 interval_mul and 2 interval_add
 // per scalar multiply-add into `ops`, and the same paper FLOPs as compute_path_terms.
+// With `with_EQKE` false the v×v product EQKE is skipped (left empty): the subcubic EQKE
+// approximations (SPEC 7.11) use EqQK = Eq Q Kᵀ [v, d] instead.
 struct IntervalPathTerms {
   IntervalMatrix EU, EVOU, PVOU, EQKE, EQKP;  // shapes as in ExactPathTerms
+  IntervalMatrix EqQK;                        // [v, d]
 };
-IntervalPathTerms enclose_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops);
+IntervalPathTerms enclose_path_terms(const ModelWeights& w, OpCounts& ops, uint64_t& paper_flops,
+                                     bool with_EQKE = true);
 
 }  // namespace mechcert

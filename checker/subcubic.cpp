@@ -3,23 +3,37 @@
 #include <algorithm>
 #include <cmath>
 
-#include "checker/cubic.hpp"
+#include "checker/attention_tables.hpp"
 #include "checker/eu_bound.hpp"
 #include "checker/fp_environment.hpp"
 #include "checker/gap_classes.hpp"
 #include "checker/interval.hpp"
 #include "checker/order_statistics.hpp"
+#include "checker/subcubic_options.hpp"
 #include "format/exact_numbers.hpp"
 
 namespace mechcert {
 namespace {
 
-constexpr const char* kEqkeOption = "exact_EQKE+max_diff_exact";
-constexpr const char* kMeanAttention = "mean_query+diff";
-constexpr const char* kDropAttention = "drop_average_query_per_output_logit_reasoning";
-const std::vector<std::string> kEuOptions = {"max_diff_exact", "global_max_diff_exact",
-                                             "mean_query+max_diff", "max_diff",
-                                             "centered_max_exact"};
+constexpr size_t kMaxDirection = size_t{1} << 20;  // array limit before the length check
+
+// SPEC 7.11: a hint direction is v hex floats, not all tiny, none huge (any such hint is sound;
+// the limits keep every product of hints and weights far from overflow).
+std::vector<double> parse_direction(const nlohmann::json& a, int64_t v, const JsonPath& where) {
+  if (!a.is_array() || a.size() != static_cast<size_t>(v))
+    where.fail("expected an array of " + std::to_string(v) + " hex-float strings (a hint direction)");
+  std::vector<double> out;
+  double largest = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_string()) where.index(i).fail("expected a hex-float string");
+    out.push_back(parse_hex_double(a[i].get_ref<const std::string&>(), where.index(i)));
+    largest = std::max(largest, std::fabs(out.back()));
+  }
+  if (largest == 0) where.fail("hint direction is zero");
+  if (largest < 0x1p-30) where.fail("hint direction too small (largest |entry| < 2^-30)");
+  if (largest > 0x1p+10) where.fail("hint direction too large (an |entry| > 2^10)");
+  return out;
+}
 
 // Upper bound of exact(a) - exact(b) from enclosures.
 inline double diff_up(Interval a, Interval b) { return sub_up(a.hi, b.lo); }
@@ -75,7 +89,7 @@ struct RowFailure {
 
 // SPEC 7.7, steps 3-5, for every block. Needs FE_UPWARD. Returns false and fills `failure` at the
 // first row (in list order) that is not certified.
-__attribute__((noinline)) bool verify_blocks(const CubicTables& t,
+__attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
                                              const std::vector<QueryPositions>& pos,
                                              const EuBound& eu, const GapClasses& gc,
                                              RowFailure& failure) {
@@ -136,6 +150,7 @@ __attribute__((noinline)) bool verify_blocks(const CubicTables& t,
       const auto at = static_cast<size_t>(q * v + top);
       const double Umax = ux.max_hi[at], Umin = ux.min_lo[at];
       const Interval u_m = t.u.at(q, m), wq = qp.omega_query;
+      const Interval ratio = t.ratio[static_cast<size_t>(q)];  // S1′: exp(±b[q]/s); {1, 1} exact
       double A_lo, A_hi, B_hi, B_lo;
       if (q == m) {
         A_lo = mul_down(u_m.lo, add_down(qp.small(j).lo, wq.lo));
@@ -149,6 +164,9 @@ __attribute__((noinline)) bool verify_blocks(const CubicTables& t,
         B_hi = add_up(mul_up(wq.hi, u_q.hi), mul_up(Umax, qp.large(row.c).hi));
         B_lo = add_down(mul_down(wq.lo, u_q.lo), mul_down(Umin, qp.small(row.c).lo));
       }
+      // B >= 0 and ratio > 0; multiplying by exactly 1 (the exact option) changes nothing.
+      B_hi = mul_up(B_hi, ratio.hi);
+      B_lo = mul_down(B_lo, ratio.lo);
       const double den_lo = add_up(A_lo, B_hi), den_hi = add_down(A_hi, B_lo);
       const double a_ends[2] = {den_lo > 0 ? div_down(A_lo, den_lo) : 0.0,
                                 den_hi > 0 ? std::min(1.0, div_up(A_hi, den_hi)) : 1.0};
@@ -173,7 +191,7 @@ __attribute__((noinline)) bool verify_blocks(const CubicTables& t,
 }
 
 // Proof length of verify_blocks and the prefix tables, by formula (SPEC 7.10).
-void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, OpCounts& ops) {
+void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, OpCounts& ops) {
   const auto v = static_cast<uint64_t>(v_), k = static_cast<uint64_t>(k_);
   ops.interval_add += v * 4 * (k - 1);       // order-statistic prefix sums
   ops.compare += v * 2 * (k - 1) * (k - 1);  // sorting lo and hi (charged (k-1)^2 each)
@@ -195,7 +213,7 @@ void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, OpCounts& ops) {
         ops.interval_add += 3 * (v - 1);
         ops.compare += v - 1;
       } else {
-        ops.interval_mul += 4 + 2 * 5;  // A, B ends; per end 4 in mul(D, slope) + 1
+        ops.interval_mul += 4 + 2 * 5 + (approx ? 2 : 0);  // A, B ends (S1′ ratio); per end 4 in mul(D, slope) + 1
         ops.interval_add += 7 + 2 * 7;  // sums, denominators, the query's W; per end D, 1 - a, sums
         ops.compare += 3 + 2 * 4;
       }
@@ -205,49 +223,56 @@ void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, OpCounts& ops) {
 
 }  // namespace
 
-std::vector<std::string> subcubic_strategy_names() {
-  std::vector<std::string> names;
-  for (const std::string& eu : kEuOptions)
-    for (const char* att : {kMeanAttention, kDropAttention})
-      names.push_back("subcubic/" + eu + "/" + att + "/" + kEqkeOption);
-  return names;
-}
-
 StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
   const Certificate& cert = input.cert;
   const ModelWeights& w = input.model.weights;
   expect_step_kinds(cert, {"path-tables", "eu-bound", "gap-classes"});
+  // The name is parsed once (find_strategy_check only dispatches names it lists); the steps'
+  // option fields must repeat its components, so the steps say what was proved.
+  const std::string& name = cert.strategy;
+  const std::optional<SubcubicOptions> parsed = parse_subcubic_name(name);
+  if (!parsed) JsonPath{cert.display_name, "strategy"}.fail("unknown strategy \"" + name + "\"");
+  const SubcubicOptions opt = *parsed;
+  auto mismatch = [&](const JsonPath& at, const std::string& found, const std::string& expected) {
+    at.fail("\"" + found + "\" does not match the strategy name's option \"" + expected + "\"");
+  };
+  EqkeHints hints;
   {
     FieldReader r(cert.steps[0], cert.step_path(0));
     r.expect_string("kind", "path-tables");
+    if (opt.eqke != EqkeOption::Exact) {  // SPEC 7.11: the EQKE option and its two hints
+      const std::string eqke = r.string("eqke", 64);
+      if (eqke != option_name(opt.eqke)) mismatch(r.field("eqke"), eqke, option_name(opt.eqke));
+      hints.query_dir = parse_direction(r.array("query_direction", 0, kMaxDirection), w.v, r.field("query_direction"));
+      hints.key_dir = parse_direction(r.array("key_direction", 0, kMaxDirection), w.v, r.field("key_direction"));
+    }
     r.finish();
   }
-  // The name's components must be the steps' options (so the name says what was proved).
-  const std::string& name = cert.strategy;
-  std::string handling, attention;
+  std::vector<double> eu_direction;
   {
     FieldReader r(cert.steps[1], cert.step_path(1));
     r.expect_string("kind", "eu-bound");
-    handling = r.string("handling", 64);
-    if (!is_eu_option(handling)) r.field("handling").fail("unknown EU option \"" + handling + "\"");
+    const std::string handling = r.string("handling", 64);
+    if (!parse_eu_option(handling)) r.field("handling").fail("unknown EU option \"" + handling + "\"");
+    if (handling != option_name(opt.eu)) mismatch(r.field("handling"), handling, option_name(opt.eu));
+    if (opt.eu == EuOption::SvdQueryMaxDiff)
+      eu_direction = parse_direction(r.array("direction", 0, kMaxDirection), w.v, r.field("direction"));
     r.finish();
   }
   FieldReader r(cert.steps[2], cert.step_path(2));
   r.expect_string("kind", "gap-classes");
-  attention = r.string("attention", 64);
-  if (attention != kMeanAttention && attention != kDropAttention)
+  const std::string attention = r.string("attention", 64);
+  if (!parse_attention_option(attention))
     r.field("attention").fail("unknown attention option \"" + attention + "\"");
-  if (name != "subcubic/" + handling + "/" + attention + "/" + kEqkeOption)
-    JsonPath{cert.display_name, "strategy"}.fail("strategy \"" + name + "\" does not match the steps' options (" +
-                                                 handling + ", " + attention + ")");
+  if (attention != option_name(opt.attention)) mismatch(r.field("attention"), attention, option_name(opt.attention));
   const nlohmann::json& blocks = r.array("blocks", 0, kMaxGapRows);
   r.finish();
   const JsonPath where = r.field("blocks");
-  const GapClasses gc = parse_gap_classes(blocks, w.v, w.k, attention == kDropAttention, where);
+  const GapClasses gc = parse_gap_classes(blocks, w.v, w.k, opt.attention == AttentionOption::DropAverage, where);
 
   StrategyOutcome out;
-  const CubicTables t = cubic_tables(w, out.ops, out.paper_flops, input.threads);  // SPEC 5.2
-  const EuBound eu = eu_bound(handling, w, t.EU, out.ops, out.paper_flops);         // SPEC 7.6
+  const AttentionTables t = attention_tables(w, opt.eqke, hints, out.ops, out.paper_flops, input.threads);  // SPEC 5.2, 7.11
+  const EuBound eu = eu_bound(opt.eu, w, t.EU, eu_direction, out.ops, out.paper_flops);                     // SPEC 7.6
   RowFailure failure;
   bool ok;
   {
@@ -267,11 +292,12 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
                               format_hex_double(failure.bound) + " >= 0)");
   }
   OpCounts rows;
-  count_ops(w.v, w.k, gc, rows);
+  count_ops(w.v, w.k, gc, opt.eqke != EqkeOption::Exact, rows);
   out.ops += rows;
   out.paper_flops += rows.interval_add + rows.interval_mul + rows.compare;
   out.certified = gap_count(gc.rows, w.v, w.k);
   out.ops.int_op += 2 * gc.rows.size() * static_cast<uint64_t>(w.k);  // counting (big integers)
+  out.unexplained_dimension = unexplained_dimension(opt, static_cast<uint64_t>(w.v), static_cast<uint64_t>(w.d));
   return out;
 }
 

@@ -1,6 +1,7 @@
-// Strategies "subcubic/<EU>/<attention>/exact_EQKE+max_diff_exact" (SPEC.md section 7): run the
-// subcubic proof search (subcubic_search.hpp) and write the certificate
-// [path-tables, eu-bound, gap-classes] with the claim N = the search's exact count.
+// Strategies "subcubic/<EU>/<attention>/<EQKE>" (SPEC.md section 7): compute the EQKE option's
+// hints and approximation (subcubic_eqke.hpp), run the subcubic proof search (subcubic_search.hpp)
+// and write the certificate [path-tables, eu-bound, gap-classes] with the claim N = the search's
+// exact count.
 // Nothing here is trusted: mechcert-check recomputes every bound of every listed row.
 #include <cstdio>
 #include <stdexcept>
@@ -9,42 +10,60 @@
 #include "format/exact_numbers.hpp"
 #include "generator/certificate_writer.hpp"
 #include "generator/strategy_registry.hpp"
+#include "generator/subcubic_eqke.hpp"
 #include "generator/subcubic_search.hpp"
 
 namespace mechcert {
 namespace {
 
-constexpr const char* kEqkeOption = "exact_EQKE+max_diff_exact";
-
-std::string strategy_name(SubcubicEU eu, SubcubicAttention attention) {
+std::string strategy_name(SubcubicEU eu, SubcubicAttention attention, SubcubicEqke eqke) {
   return "subcubic/" + subcubic_eu_name(eu) + "/" + subcubic_attention_name(attention) + "/" +
-         kEqkeOption;
+         subcubic_eqke_name(eqke);
 }
 
-// Legend group (reference-algorithms.md 6.9) of an exact-EQKE configuration: the exact EU
-// options (ours, centered_max_exact, included) are "subcubic", the low-rank ones "direct-quadratic".
-std::string subcubic_group(SubcubicEU eu) {
-  switch (eu) {
-    case SubcubicEU::MeanQueryMaxDiff:
-    case SubcubicEU::MaxDiff: return "direct-quadratic";
-    default: return "subcubic";
-  }
+std::vector<std::string> hex_array(const std::vector<double>& x) {
+  std::vector<std::string> out;
+  for (const double d : x) out.push_back(format_hex_double(d));
+  return out;
+}
+
+// Legend group (reference-algorithms.md 6.9): the EQKE option is exact (exact EQKE,
+// max_diff_exact), O(v·d^2) (svd, max_diff, mean+max_diff) or quadratic (the recursive ones); the
+// EU option exact (ours, centered_max_exact, included) or low-rank ("direct-quadratic").
+std::string subcubic_group(SubcubicEU eu, SubcubicEqke eqke) {
+  const bool low_rank_eu = eu == SubcubicEU::MeanQueryMaxDiff || eu == SubcubicEU::SvdQueryMaxDiff ||
+                           eu == SubcubicEU::MaxDiff;
+  const bool exact_eqke = eqke == SubcubicEqke::Exact || eqke == SubcubicEqke::MaxDiffExact;
+  if (exact_eqke) return low_rank_eu ? "direct-quadratic" : "subcubic";
+  return low_rank_eu ? "attention-d_vocab d_model^2, direct-quadratic" : "attention-d_vocab d_model^2";
 }
 
 nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& options,
-                              SubcubicEU eu, SubcubicAttention attention) {
-  const std::string name = strategy_name(eu, attention);
+                              SubcubicEU eu, SubcubicAttention attention, SubcubicEqke eqke) {
+  const std::string name = strategy_name(eu, attention, eqke);
   const ModelWeights& w = model.weights;
   if (w.has_nonzero_bias()) {
     throw std::runtime_error(name +
                              ": the model has non-zero biases; the subcubic proof needs zero biases");
   }
-  const PathTables tables = compute_path_tables(w, BiasPolicy::Reject);
+  PathTables tables = compute_path_tables(w, BiasPolicy::Reject);
   SubcubicSearchOptions search;
   search.eu = eu;
   search.attention = attention;
   search.threads = options.threads;
+  nlohmann::json path_step = {{"kind", "path-tables"}};
+  if (eqke != SubcubicEqke::Exact) {
+    SubcubicEqkeApprox approx = subcubic_eqke_approx(eqke, tables, w);
+    path_step["eqke"] = subcubic_eqke_name(eqke);
+    path_step["query_direction"] = hex_array(approx.query_dir);
+    path_step["key_direction"] = hex_array(approx.key_dir);
+    search.eqke_residual = std::move(approx.b);
+    tables.EQKE = std::move(approx.Ehat);  // the search sees the scores the checker will use
+  }
   const SubcubicSearchResult result = subcubic_search(tables, w, search);
+  nlohmann::json eu_step = {{"kind", "eu-bound"}, {"handling", subcubic_eu_name(eu)}};
+  if (eu == SubcubicEU::SvdQueryMaxDiff)
+    eu_step["direction"] = hex_array(subcubic_eu_bound(eu, tables, w).direction);
 
   nlohmann::json blocks = nlohmann::json::array();
   for (const SubcubicBlock& block : result.blocks) {
@@ -53,8 +72,8 @@ nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& opti
     blocks.push_back({block.m, block.c, format_hex_double(block.avg), std::move(rows)});
   }
   nlohmann::json steps = nlohmann::json::array();
-  steps.push_back({{"kind", "path-tables"}});
-  steps.push_back({{"kind", "eu-bound"}, {"handling", subcubic_eu_name(eu)}});
+  steps.push_back(std::move(path_step));
+  steps.push_back(std::move(eu_step));
   steps.push_back({{"kind", "gap-classes"},
                    {"attention", subcubic_attention_name(attention)},
                    {"blocks", std::move(blocks)}});
@@ -75,18 +94,21 @@ nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& opti
 struct Registrations {
   Registrations() {
     for (const SubcubicEU eu : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
-                                SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff,
-                                SubcubicEU::CenteredMaxExact}) {
+                                SubcubicEU::MeanQueryMaxDiff, SubcubicEU::SvdQueryMaxDiff,
+                                SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact}) {
       for (const SubcubicAttention attention :
            {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
-        StrategyRegistration{StrategyInfo{
-            strategy_name(eu, attention),
-            "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +
-                subcubic_eu_name(eu) + ", no v^3 work (SPEC 7)",
-            [eu, attention](const LoadedModel& model, const ProveOptions& options) {
-              return prove_subcubic(model, options, eu, attention);
-            },
-            subcubic_group(eu)}};
+        for (const SubcubicEqke eqke : {SubcubicEqke::Exact, SubcubicEqke::Svd, SubcubicEqke::MaxDiff,
+                                        SubcubicEqke::MeanMaxDiff, SubcubicEqke::MaxDiffExact}) {
+          StrategyRegistration{StrategyInfo{
+              strategy_name(eu, attention, eqke),
+              "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +
+                  subcubic_eu_name(eu) + ", EQKE " + subcubic_eqke_name(eqke) + ", no v^3 work (SPEC 7)",
+              [eu, attention, eqke](const LoadedModel& model, const ProveOptions& options) {
+                return prove_subcubic(model, options, eu, attention, eqke);
+              },
+              subcubic_group(eu, eqke)}};
+        }
       }
     }
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <Eigen/SVD>
+
 namespace mechcert {
 
 std::string subcubic_eu_name(SubcubicEU option) {
@@ -10,6 +12,7 @@ std::string subcubic_eu_name(SubcubicEU option) {
     case SubcubicEU::MaxDiffExact: return "max_diff_exact";
     case SubcubicEU::GlobalMaxDiffExact: return "global_max_diff_exact";
     case SubcubicEU::MeanQueryMaxDiff: return "mean_query+max_diff";
+    case SubcubicEU::SvdQueryMaxDiff: return "svd_query+max_diff";
     case SubcubicEU::MaxDiff: return "max_diff";
     case SubcubicEU::CenteredMaxExact: return "centered_max_exact";
   }
@@ -18,7 +21,7 @@ std::string subcubic_eu_name(SubcubicEU option) {
 
 std::optional<SubcubicEU> parse_subcubic_eu(const std::string& name) {
   for (const SubcubicEU option : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
-                                  SubcubicEU::MeanQueryMaxDiff, SubcubicEU::MaxDiff,
+                                  SubcubicEU::MeanQueryMaxDiff, SubcubicEU::SvdQueryMaxDiff, SubcubicEU::MaxDiff,
                                   SubcubicEU::CenteredMaxExact}) {
     if (subcubic_eu_name(option) == name) return option;
   }
@@ -54,6 +57,7 @@ SubcubicEUBound subcubic_eu_bound(SubcubicEU option, const PathTables& t, const 
       return out;
     }
     case SubcubicEU::MeanQueryMaxDiff:
+    case SubcubicEU::SvdQueryMaxDiff:
     case SubcubicEU::MaxDiff: break;
   }
   // EU[q,x] - EU[q,m] = (μU)[x] - (μU)[m] + Σ_j (Eq[q,j] - μ_j)(U[j,x] - U[j,m]), and the last
@@ -65,6 +69,25 @@ SubcubicEUBound subcubic_eu_bound(SubcubicEU option, const PathTables& t, const 
   Eigen::RowVectorXd mu = Eigen::RowVectorXd::Zero(Eq.cols());
   if (option == SubcubicEU::MeanQueryMaxDiff) {
     mu = Eq.colwise().sum() / static_cast<double>(Eq.rows());
+    const Eigen::RowVectorXd mu_U = mu * U;
+    for (int64_t x = 0; x < t.v_out; ++x) out.Ebar[static_cast<size_t>(x)] = mu_U(x);
+  }
+  if (option == SubcubicEU::SvdQueryMaxDiff) {
+    // reference-algorithms.md 6.6.1: c = top left singular vector of (E + P̄) U, sign chosen so
+    // that the mean deviation is the smaller one; μ = cᵀ Eq as the checker computes it.
+    const RowMatrix Eps = E.rowwise() + P.colwise().mean();
+    const RowMatrix EpsU = Eps * U;
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(EpsU, Eigen::ComputeThinU);
+    Eigen::VectorXd c = svd.matrixU().col(0);
+    const Eigen::RowVectorXd m0 = c.transpose() * Eps;
+    double plus = 0, minus = 0;
+    for (int64_t q = 0; q < t.v; ++q) {
+      plus += ((Eps.row(q) - m0) * U).norm();
+      minus += ((Eps.row(q) + m0) * U).norm();
+    }
+    if (plus > minus) c = -c;
+    out.direction.assign(c.data(), c.data() + c.size());
+    mu = c.transpose() * Eq;
     const Eigen::RowVectorXd mu_U = mu * U;
     for (int64_t x = 0; x < t.v_out; ++x) out.Ebar[static_cast<size_t>(x)] = mu_U(x);
   }

@@ -13,9 +13,9 @@
 
 namespace mechcert {
 
-enum class SubcubicEU { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, MaxDiff, CenteredMaxExact };
+enum class SubcubicEU { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, SvdQueryMaxDiff, MaxDiff, CenteredMaxExact };
 
-// "max_diff_exact", "global_max_diff_exact", "mean_query+max_diff", "max_diff",
+// "max_diff_exact", "global_max_diff_exact", "mean_query+max_diff", "svd_query+max_diff", "max_diff",
 // "centered_max_exact" (ours: G per (q, m), SPEC 7.6).
 std::string subcubic_eu_name(SubcubicEU option);
 std::optional<SubcubicEU> parse_subcubic_eu(const std::string& name);
@@ -25,6 +25,7 @@ struct SubcubicEUBound {
   std::vector<double> G;     // [v]
   std::vector<double> G_qm;  // [v * v_out] for centered_max_exact (G depends on m too), else empty
   int64_t v_out = 0;
+  std::vector<double> direction;  // svd_query+max_diff: the hint c (μ = Σ_q c[q] Eq[q]), else empty
   // The deviation for query q and max token m.
   double gap(int64_t q, int64_t m) const {
     return G_qm.empty() ? G[static_cast<size_t>(q)] : G_qm[static_cast<size_t>(q * v_out + m)];

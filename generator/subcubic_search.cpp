@@ -55,8 +55,10 @@ struct RowAttention {
 class MaxSearch {
  public:
   MaxSearch(const PathTables& t, const std::vector<QueryWeights>& qw, const SubcubicEUBound& eu,
-            int64_t m, double threshold, SubcubicAttention attention)
-      : t_(t), qw_(qw), eu_(eu), threshold_(threshold), attention_(attention) {
+            int64_t m, double threshold, SubcubicAttention attention,
+            const std::vector<double>& ratio_lo, const std::vector<double>& ratio_hi)
+      : t_(t), qw_(qw), eu_(eu), threshold_(threshold), attention_(attention),
+        ratio_lo_(ratio_lo), ratio_hi_(ratio_hi) {
     build_tables(m);
   }
 
@@ -77,6 +79,8 @@ class MaxSearch {
   const SubcubicEUBound& eu_;
   double threshold_;  // a row is proposed iff its bound < threshold_ (= -margin · scale)
   SubcubicAttention attention_;
+  const std::vector<double>& ratio_lo_;  // per query exp(-b[q]/s), exp(b[q]/s) (Lemma S1′)
+  const std::vector<double>& ratio_hi_;
   MaxTables mt_;
 
   void build_tables(int64_t m) {
@@ -152,6 +156,8 @@ class MaxSearch {
       B_hi = query + Umax * w.large[cc];
       B_lo = query + Umin * w.small[cc];
     }
+    B_hi *= ratio_hi_[static_cast<size_t>(q)];
+    B_lo *= ratio_lo_[static_cast<size_t>(q)];
     RowAttention a;
     a.lo = A_lo + B_hi > 0 ? A_lo / (A_lo + B_hi) : 0.0;
     a.hi = A_hi + B_lo > 0 ? A_hi / (A_hi + B_lo) : 1.0;
@@ -263,6 +269,15 @@ SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
   const std::vector<QueryWeights> qw = query_weights(t);
   const SubcubicEUBound eu = subcubic_eu_bound(options.eu, t, w);
   const int64_t v = t.v;
+  std::vector<double> ratio_lo(static_cast<size_t>(v), 1.0), ratio_hi(ratio_lo);
+  if (!options.eqke_residual.empty()) {
+    if (options.eqke_residual.size() != static_cast<size_t>(v))
+      throw std::invalid_argument("subcubic: eqke_residual must have one entry per query");
+    for (size_t q = 0; q < ratio_lo.size(); ++q) {
+      ratio_lo[q] = std::exp(-options.eqke_residual[q] / t.scale);
+      ratio_hi[q] = std::exp(options.eqke_residual[q] / t.scale);
+    }
+  }
   // Magnitude of a logit difference: the margin is relative to it (as in cubic_search).
   const double scale = 2 * (t.EU.cwiseAbs().maxCoeff() + t.EVOU.cwiseAbs().maxCoeff() +
                             2 * t.PVOU.cwiseAbs().maxCoeff());
@@ -276,7 +291,7 @@ SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
   auto work = [&] {
     for (int64_t m; (m = next.fetch_sub(1)) >= 0;) {
       per_m[static_cast<size_t>(m)] =
-          MaxSearch(t, qw, eu, m, threshold, options.attention).run();
+          MaxSearch(t, qw, eu, m, threshold, options.attention, ratio_lo, ratio_hi).run();
     }
   };
   std::vector<std::thread> pool;

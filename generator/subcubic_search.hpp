@@ -47,6 +47,9 @@ struct SubcubicBlock {
 struct SubcubicSearchOptions {
   SubcubicEU eu = SubcubicEU::MaxDiffExact;
   SubcubicAttention attention = SubcubicAttention::MeanQueryDiff;
+  // SPEC 7.11: per query the residual bound b[q] of an EQKE approximation (the tables' EQKE is then
+  // Ehat); empty for the exact option (b = 0).
+  std::vector<double> eqke_residual;
   int threads = 0;       // 0 = hardware concurrency
   double margin = 1e-9;  // relative safety margin (see above)
 };

@@ -189,8 +189,11 @@ TEST_CASE("subcubic checker: block grammar, options and strategy name", "[subcub
   // The strategy name must be the steps' options.
   Certificate c = make_cert(w, eu, kMean, one_row(5, 0, 0.5, 5, 1));
   c.strategy = "subcubic/global_max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact";
-  CHECK_THROWS_WITH(run(w, c), Catch::Contains("does not match the steps' options"));
+  CHECK_THROWS_WITH(run(w, c), Catch::Contains("does not match the strategy name's option"));
   c = make_cert(w, "svd_query+max_diff", kMean, one_row(5, 0, 0.5, 5, 1));
+  CHECK_THROWS_WITH(run(w, c), Catch::Contains("missing required field 'direction'"));  // its hint
+  c = make_cert(w, "no_such_option", kMean, one_row(5, 0, 0.5, 5, 1));
+  c.strategy = "subcubic/max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact";
   CHECK_THROWS_WITH(run(w, c), Catch::Contains("unknown EU option"));
   // A non-zero bias: the lemmas do not apply.
   ModelWeights biased = w;

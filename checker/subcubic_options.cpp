@@ -1,0 +1,99 @@
+#include "checker/subcubic_options.hpp"
+
+#include <array>
+#include <utility>
+
+namespace mechcert {
+namespace {
+
+// One table per option kind: enum value and its reference name (reference-algorithms.md §6).
+constexpr std::array<std::pair<EuOption, const char*>, 6> kEu = {{
+    {EuOption::MaxDiffExact, "max_diff_exact"},
+    {EuOption::GlobalMaxDiffExact, "global_max_diff_exact"},
+    {EuOption::MeanQueryMaxDiff, "mean_query+max_diff"},
+    {EuOption::SvdQueryMaxDiff, "svd_query+max_diff"},
+    {EuOption::MaxDiff, "max_diff"},
+    {EuOption::CenteredMaxExact, "centered_max_exact"},
+}};
+constexpr std::array<std::pair<AttentionOption, const char*>, 2> kAttention = {{
+    {AttentionOption::MeanQueryDiff, "mean_query+diff"},
+    {AttentionOption::DropAverage, "drop_average_query_per_output_logit_reasoning"},
+}};
+constexpr std::array<std::pair<EqkeOption, const char*>, 5> kEqke = {{
+    {EqkeOption::Exact, "exact_EQKE+max_diff_exact"},
+    {EqkeOption::Svd, "svd"},
+    {EqkeOption::MaxDiff, "max_diff"},
+    {EqkeOption::MeanMaxDiff, "mean+max_diff"},
+    {EqkeOption::MaxDiffExact, "max_diff_exact"},
+}};
+
+template <class E, size_t N>
+std::string name_of(const std::array<std::pair<E, const char*>, N>& table, E value) {
+  for (const auto& [e, name] : table)
+    if (e == value) return name;
+  return "?";
+}
+template <class E, size_t N>
+std::optional<E> value_of(const std::array<std::pair<E, const char*>, N>& table, const std::string& s) {
+  for (const auto& [e, name] : table)
+    if (s == name) return e;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string option_name(EuOption o) { return name_of(kEu, o); }
+std::string option_name(AttentionOption o) { return name_of(kAttention, o); }
+std::string option_name(EqkeOption o) { return name_of(kEqke, o); }
+std::optional<EuOption> parse_eu_option(const std::string& s) { return value_of(kEu, s); }
+std::optional<AttentionOption> parse_attention_option(const std::string& s) { return value_of(kAttention, s); }
+std::optional<EqkeOption> parse_eqke_option(const std::string& s) { return value_of(kEqke, s); }
+
+std::string subcubic_strategy_name(const SubcubicOptions& o) {
+  return "subcubic/" + option_name(o.eu) + "/" + option_name(o.attention) + "/" + option_name(o.eqke);
+}
+
+std::optional<SubcubicOptions> parse_subcubic_name(const std::string& name) {
+  const std::string prefix = "subcubic/";
+  if (name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  // The option names contain no '/', so the three components are split at the slashes.
+  const size_t a = prefix.size(), b = name.find('/', a);
+  if (b == std::string::npos) return std::nullopt;
+  const size_t c = name.find('/', b + 1);
+  if (c == std::string::npos || name.find('/', c + 1) != std::string::npos) return std::nullopt;
+  const auto eu = parse_eu_option(name.substr(a, b - a));
+  const auto att = parse_attention_option(name.substr(b + 1, c - b - 1));
+  const auto eqke = parse_eqke_option(name.substr(c + 1));
+  if (!eu || !att || !eqke) return std::nullopt;
+  return SubcubicOptions{*eu, *att, *eqke};
+}
+
+std::vector<std::string> subcubic_strategy_names() {
+  std::vector<std::string> names;
+  for (const auto& eu : kEu)
+    for (const auto& att : kAttention)
+      for (const auto& eqke : kEqke) names.push_back(subcubic_strategy_name({eu.first, att.first, eqke.first}));
+  return names;
+}
+
+uint64_t unexplained_dimension(const SubcubicOptions& o, uint64_t v, uint64_t d) {
+  uint64_t eu = 0, err = 0;
+  switch (o.eu) {
+    case EuOption::GlobalMaxDiffExact: eu = 2; break;
+    case EuOption::MaxDiffExact: eu = 2 * v; break;
+    case EuOption::CenteredMaxExact: eu = v * v; break;  // ours: one G per (q, m)
+    case EuOption::MeanQueryMaxDiff:
+    case EuOption::SvdQueryMaxDiff: eu = v + v * d + 2; break;
+    case EuOption::MaxDiff: eu = v * d + 2; break;
+  }
+  switch (o.eqke) {
+    case EqkeOption::Exact: err = v * v; break;
+    case EqkeOption::Svd: err = 2 * v; break;
+    case EqkeOption::MaxDiff: err = 2 * v + 2 * d; break;
+    case EqkeOption::MeanMaxDiff: err = 3 * v + 2 * d; break;
+    case EqkeOption::MaxDiffExact: err = 4 * v; break;
+  }
+  return eu + err + v + v * v;
+}
+
+}  // namespace mechcert

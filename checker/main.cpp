@@ -75,8 +75,7 @@ int internal_error(const std::string& what) {
 
 int main(int argc, char** argv) {
   CLI::App app{"mechcert-check: verify an accuracy certificate for a model, independently of the "
-               "generator.
-Exit codes: 0 valid, 1 rejected (not a proof), 2 usage error or unreadable input, "
+               "generator.\nExit codes: 0 valid, 1 rejected (not a proof), 2 usage error or unreadable input, "
                "3 internal error (no verdict), 4 unsound floating-point environment.",
                "mechcert-check"};  // named, so that --help (and the man page) shows no build path
   std::string model_path, cert_path;

@@ -68,6 +68,7 @@ ex=$tmp/root/usr/share/mechcert/examples
 out=$("$tmp/root/usr/bin/mechcert-check" "$ex/max4-seed50.safetensors" "$ex/max4-seed50.cubic.cert.json") ||
   fail "the packaged checker rejected the shipped cubic example"
 grep -q '^VALID: ' <<<"$out" || fail "no VALID line: $out"
-grep -qxF "mechcert $version (certificate format v1)" <<<"$("$tmp/root/usr/bin/mechcert" --version)" || fail "packaged mechcert --version"
+out=$("$tmp/root/usr/bin/mechcert" --version) || fail "packaged mechcert --version failed"
+grep -qxF "mechcert $version (certificate format v1)" <<<"$out" || fail "packaged mechcert --version: $out"
 echo "deb: $(basename "$deb"), $(stat -c %s "$deb") bytes, $(wc -l <<<"$files") entries, cpack ${ms} ms"
 echo "Depends: $depends"

@@ -17,12 +17,14 @@ run() { env -i PATH="$p/bin:/usr/bin:/bin" HOME="$tmp" "$@"; }
 
 for prog in $programs; do
   [[ -x $p/bin/$prog ]] || fail "bin/$prog not installed"
-  if grep -E 'R(UN)?PATH' <<<"$(readelf -d "$p/bin/$prog")" | grep -qF "$build"; then fail "$prog has an RPATH into the build tree"; fi
+  dynamic=$(readelf -d "$p/bin/$prog") || fail "readelf $prog"
+  if grep -E 'R(UN)?PATH' <<<"$dynamic" | grep -qF "$build"; then fail "$prog has an RPATH into the build tree"; fi
   [[ -f $p/share/bash-completion/completions/$prog ]] || fail "bash completion for $prog not installed"
   if [[ $man == ON ]]; then
     [[ -f $p/share/man/man1/$prog.1.gz ]] || fail "man page $prog.1.gz not installed"
-    grep -q "^\.TH" <<<"$(zcat "$p/share/man/man1/$prog.1.gz")" || fail "$prog.1.gz is not a man page"
-    if grep -qF "$build" <<<"$(zcat "$p/share/man/man1/$prog.1.gz")"; then fail "$prog.1.gz names the build tree"; fi
+    page=$(zcat "$p/share/man/man1/$prog.1.gz") || fail "$prog.1.gz is not gzip"
+    grep -q "^\.TH" <<<"$page" || fail "$prog.1.gz is not a man page"
+    if grep -qF "$build" <<<"$page"; then fail "$prog.1.gz names the build tree"; fi
   fi
 done
 cmp "$p/share/mechcert/certificate.schema.json" "$(dirname "$0")/../../format/certificate.schema.json" || fail "schema"
@@ -30,9 +32,12 @@ cmp "$p/share/mechcert/certificate.schema.json" "$(dirname "$0")/../../format/ce
 [[ -f $p/share/doc/mechcert/README.md ]] || fail "README.md not installed"
 
 # --version: the project version and the certificate format version; the checker's line count.
-grep -qxF "mechcert $version (certificate format v1)" <<<"$(run mechcert --version)" || fail "mechcert --version: $(run mechcert --version)"
-head -1 <<<"$(run mechcert-check --version)" | grep -qxF "mechcert-check $version (certificate format v1)" || fail "mechcert-check --version"
-grep -qE '^trusted code: [0-9]+ lines' <<<"$(run mechcert-check --version)" || fail "mechcert-check --version: no trusted line count"
+# Outputs are captured before grep: under pipefail, grep -q ending a pipe can SIGPIPE the writer.
+out=$(run mechcert --version) || fail "mechcert --version failed"
+grep -qxF "mechcert $version (certificate format v1)" <<<"$out" || fail "mechcert --version: $out"
+out=$(run mechcert-check --version) || fail "mechcert-check --version failed"
+head -1 <<<"$out" | grep -qxF "mechcert-check $version (certificate format v1)" || fail "mechcert-check --version"
+grep -qE '^trusted code: [0-9]+ lines' <<<"$out" || fail "mechcert-check --version: no trusted line count"
 
 # The installed checker on a shipped example, from another directory.
 ex=$p/share/mechcert/examples
@@ -47,7 +52,9 @@ set -e
 grep -q 'rejected: model' "$tmp/err" || fail "wrong model: $(cat "$tmp/err")"
 
 # The installed generator proves, the installed checker verifies.
-grep -q '^cubic ' <<<"$(run mechcert strategies)" || fail "installed mechcert strategies"
+out=$(run mechcert strategies) || fail "installed mechcert strategies failed"
+grep -q '^cubic ' <<<"$out" || fail "installed mechcert strategies"
 run mechcert prove "$ex/max4-seed50.safetensors" --strategy cubic --out "$tmp/c.json" --quiet >/dev/null || fail "installed mechcert prove"
-grep -q '"valid":true' <<<"$(run mechcert-check --json "$ex/max4-seed50.safetensors" "$tmp/c.json")" || fail "installed checker on a fresh certificate"
+out=$(run mechcert-check --json "$ex/max4-seed50.safetensors" "$tmp/c.json") || fail "installed checker on a fresh certificate"
+grep -q '"valid":true' <<<"$out" || fail "installed checker on a fresh certificate: $out"
 echo "install: $(cd "$p" && find . -type f | wc -l) files under the prefix; installed programs and example: ok"

@@ -252,7 +252,10 @@ VerifiedSignatures verify_signed_files(const BundleFiles& files, const MinisignP
     out.key = trusted ? *trusted : bundled;
     const VerifiedMinisig ms =
         verify_minisig(out.key, files.certificate, files.minisig, kBundleMinisig);
-    if (ms.untrusted_comment != minisig_untrusted_comment(out.key.key_id))
+    const std::string_view comment_prefix = "signature from mechcert secret key ";
+    if (!ms.untrusted_comment.starts_with(comment_prefix) ||
+        !key_id_text_matches(std::string_view(ms.untrusted_comment).substr(comment_prefix.size()),
+                             out.key.key_id))
       throw SignatureError(std::string(kBundleMinisig) +
                            ": the untrusted comment is not the one mechcert writes ('" +
                            minisig_untrusted_comment(out.key.key_id) + "')");

@@ -64,7 +64,7 @@ std::string verify_envelope(const MinisignPublicKey& key, std::string_view envel
               "one final newline)");
   if (type != expected_type)
     throw bad("payloadType is '" + type + "', expected '" + std::string(expected_type) + "'");
-  if (keyid != key_id_hex(key.key_id))
+  if (!key_id_text_matches(keyid, key.key_id))
     throw bad("signed by key " + keyid + ", expected key " + key_id_hex(key.key_id));
   std::string payload, sig_bytes;
   if (!base64_decode(payload_b64, payload)) throw bad("payload is not valid base64");

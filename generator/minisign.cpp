@@ -77,7 +77,7 @@ std::string_view as_view(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-std::string key_id_hex(const KeyId& id) {
+std::string key_id_hex_padded(const KeyId& id) {
   static const char digits[] = "0123456789ABCDEF";
   std::string s(16, '0');
   for (size_t i = 0; i < 8; ++i) {  // little-endian uint64 printed most significant first
@@ -86,6 +86,17 @@ std::string key_id_hex(const KeyId& id) {
     s[2 * i + 1] = digits[b & 0x0f];
   }
   return s;
+}
+
+std::string key_id_hex(const KeyId& id) {
+  // minisign prints the id with "%" PRIX64: no leading zeros (1 key in 16 has one).
+  const std::string padded = key_id_hex_padded(id);
+  const size_t first = padded.find_first_not_of('0');
+  return first == std::string::npos ? "0" : padded.substr(first);
+}
+
+bool key_id_text_matches(std::string_view text, const KeyId& id) {
+  return text == key_id_hex(id) || text == key_id_hex_padded(id);
 }
 
 std::string base64_encode(std::string_view bytes) {
@@ -151,7 +162,10 @@ MinisignPublicKey parse_public_key(std::string_view text, const std::string& wha
   MinisignPublicKey key;
   std::memcpy(key.key_id.data(), raw.data() + 2, 8);
   std::memcpy(key.pk.data(), raw.data() + 10, 32);
-  if (format_public_key(key) != text)
+  // mechcert 0.1.0 wrote the id with leading zeros; such files stay readable.
+  const std::string legacy = std::string(kComment) + "minisign public key " +
+                             key_id_hex_padded(key.key_id) + "\n" + std::string(lines[1]) + "\n";
+  if (format_public_key(key) != text && legacy != text)
     throw SignatureError(what + ": public key file is not in minisign's exact form (comment must "
                                 "be 'untrusted comment: minisign public key " +
                          key_id_hex(key.key_id) + "')");

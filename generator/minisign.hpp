@@ -39,7 +39,12 @@ struct MinisignSecretKey {
 };
 
 // "1A2B3C4D5E6F7081": minisign's rendering of a key id.
+// The key id as minisign prints it: upper-case hex of the little-endian uint64, no leading zeros.
 std::string key_id_hex(const KeyId& id);
+// The same with leading zeros (16 digits), as mechcert 0.1.0 wrote it.
+std::string key_id_hex_padded(const KeyId& id);
+// Either form names this id.
+bool key_id_text_matches(std::string_view text, const KeyId& id);
 
 // A fresh key pair with a random key id (libsodium's CSPRNG).
 MinisignSecretKey generate_secret_key();

@@ -48,7 +48,7 @@ def read_minisign_public_key(path: str):
     raw = b64(lines[1].strip())
     if len(raw) != 42 or raw[:2] != b"Ed":
         raise Failed(f"{path}: not an Ed25519 minisign public key")
-    key_id = "%016X" % int.from_bytes(raw[2:10], "little")  # as minisign prints it
+    key_id = "%X" % int.from_bytes(raw[2:10], "little")  # as minisign prints it (PRIX64)
     return key_id, raw[10:42]
 
 
@@ -69,7 +69,8 @@ def verify(bundle: str, pub: str, model: str) -> str:
     payload = b64(env["payload"])
     good = False
     for s in env.get("signatures", []):
-        if s.get("keyid") != key_id:
+        # mechcert 0.1.0 wrote the id with leading zeros (16 digits)
+        if s.get("keyid") not in (key_id, key_id.rjust(16, "0")):
             continue
         try:
             key.verify_signature(Signature(key_id, b64(s["sig"]).hex()),

@@ -149,6 +149,30 @@ TEST_CASE("a key pair made by minisign -G -W signs and verifies through mechcert
   CHECK(verify_dsse({out.string(), "--pub", mp.string()}).exit_code == 0);
 }
 
+TEST_CASE("minisign's key ids without leading zeros (1 key in 16) read and sign through mechcert", "[interop]") {
+  const Fixture& f = fixture();
+  const fs::path mk = f.dir / "short-id.key", mp = f.dir / "short-id.pub";
+  bool found = false;
+  for (int attempt = 0; attempt < 400 && !found; ++attempt) {  // P(no short id in 400) = (15/16)^400 < 1e-11
+    fs::remove(mk);
+    fs::remove(mp);
+    REQUIRE(run_program(kMinisign, {"-G", "-W", "-p", mp.string(), "-s", mk.string()}).exit_code == 0);
+    const std::string first = slurp(mp).substr(0, slurp(mp).find('\n'));
+    found = first.size() - first.rfind(' ') - 1 < 16;
+  }
+  REQUIRE(found);
+  const fs::path out = f.dir / "short-id-bundle";
+  const ProgramRun s = run_program(kMechcert, {"sign", "--key", mk.string(), "--model", f.model.string(),
+                                               "--cert", f.cert.string(), "--out", out.string(),
+                                               "--include-model", "--checker", kChecker});
+  INFO(s.stderr_text);
+  REQUIRE(s.exit_code == 0);
+  CHECK(slurp(out / kBundlePublicKey) == slurp(mp));
+  CHECK(run_program(kMechcert, {"verify", out.string(), "--pub", mp.string(), "--checker", kChecker}).exit_code == 0);
+  CHECK(minisign_verify(mp, out / kBundleCertificate, out / kBundleMinisig).exit_code == 0);
+  CHECK(verify_dsse({out.string(), "--pub", mp.string()}).exit_code == 0);
+}
+
 TEST_CASE("securesystemslib verifies the DSSE envelope; tampered envelope, certificate, model or key fail", "[interop]") {
   const Fixture& f = fixture();
   const std::string b = f.bundle.string();

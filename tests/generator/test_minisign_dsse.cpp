@@ -40,6 +40,30 @@ TEST_CASE("base64: libsodium's standard alphabet with padding, strict", "[minisi
 
 TEST_CASE("key ids print as minisign prints them (little-endian uint64, upper-case hex)", "[minisign]") {
   CHECK(key_id_hex({0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef}) == "EFCDAB8967452301");
+  // minisign prints "%" PRIX64: no leading zeros (1 random key in 16 starts with a zero nibble).
+  CHECK(key_id_hex({0x36, 0xa3, 0xb7, 0x35, 0xc4, 0x05, 0xa0, 0x0a}) == "AA005C435B7A336");
+  CHECK(key_id_hex_padded({0x36, 0xa3, 0xb7, 0x35, 0xc4, 0x05, 0xa0, 0x0a}) == "0AA005C435B7A336");
+  CHECK(key_id_hex({0, 0, 0, 0, 0, 0, 0, 0}) == "0");
+}
+
+TEST_CASE("a key id with a leading zero: minisign's form is written, the 0.1.0 padded form still reads", "[minisign]") {
+  MinisignSecretKey sk = generate_secret_key();
+  sk.key_id[7] = 0x0a;  // top nibble zero
+  const std::string pub_text = format_public_key(sk.public_key());
+  CHECK(pub_text.rfind("untrusted comment: minisign public key A", 0) == 0);
+  CHECK(parse_public_key(pub_text, "k.pub").key_id == sk.key_id);
+  const std::string padded = "untrusted comment: minisign public key " + key_id_hex_padded(sk.key_id) +
+                             pub_text.substr(pub_text.find('\n'));
+  CHECK(parse_public_key(padded, "k.pub").key_id == sk.key_id);
+  std::string other_id = padded;
+  other_id[other_id.find("key 0") + 4] = '1';  // a different id in the comment
+  CHECK_THROWS_AS(parse_public_key(other_id, "k.pub"), SignatureError);
+  const std::string env = make_envelope(sk, "application/vnd.in-toto+json", "{}");
+  CHECK(verify_envelope(sk.public_key(), env, "application/vnd.in-toto+json", "e") == "{}");
+  CHECK(key_id_text_matches(key_id_hex_padded(sk.key_id), sk.key_id));
+  std::string seventeen_digits(1, '0');
+  seventeen_digits += key_id_hex_padded(sk.key_id);
+  CHECK_FALSE(key_id_text_matches(seventeen_digits, sk.key_id));
 }
 
 TEST_CASE("public and secret keys round-trip; the public key file has minisign's exact form", "[minisign]") {

@@ -231,6 +231,10 @@ __attribute__((noinline)) std::vector<double> recursive(const PeelingSplit& s, M
 }  // namespace
 
 PeelingSplit peeling_split(const ModelWeights& w, const EqkeHints& hints, OpCounts& ops, uint64_t& paper_flops) {
+  const auto v = static_cast<size_t>(w.v), d = static_cast<size_t>(w.d);
+  if (hints.query_dir.size() != v || hints.key_dir.size() != v || hints.query_dir2.size() != v ||
+      hints.key_dir2.size() != v || hints.query_weight_dir.size() != d || hints.key_weight_dir.size() != d)
+    throw std::logic_error("peeling_split: hint lengths (the parser checks them)");
   UpwardRounding up;
   Count n{ops, paper_flops};
   return split(w, hints, n);

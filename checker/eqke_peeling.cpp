@@ -37,13 +37,21 @@ Vec points(const std::vector<double>& h) {
   return out;
 }
 
+// Every result is checked finite before it is used again: interval.hpp's operations need finite
+// ends (mul's min/max would drop a NaN from 0·inf).
+const Vec& finite(const Vec& x) {
+  for (const Interval& i : x)
+    if (!std::isfinite(i.lo) || !std::isfinite(i.hi))
+      throw CertificateRejected("EQKE approximation: a peeling vector overflows binary64 (hint directions too large?)");
+  return x;
+}
 Vec mat_vec(const IntervalMatrix& X, const Vec& y, Count& n) {  // X·y
   Vec out(z(X.rows), Interval{0, 0});
   for (int64_t r = 0; r < X.rows; ++r)
     for (int64_t c = 0; c < X.cols; ++c) out[z(r)] = add(out[z(r)], mul(X.at(r, c), y[z(c)]));
   n.products(static_cast<uint64_t>(X.rows * X.cols));
   n.sums(static_cast<uint64_t>(X.rows * X.cols));
-  return out;
+  return finite(out);
 }
 Vec tmat_vec(const IntervalMatrix& X, const Vec& y, Count& n) {  // Xᵀ·y
   Vec out(z(X.cols), Interval{0, 0});
@@ -51,7 +59,7 @@ Vec tmat_vec(const IntervalMatrix& X, const Vec& y, Count& n) {  // Xᵀ·y
     for (int64_t c = 0; c < X.cols; ++c) out[z(c)] = add(out[z(c)], mul(X.at(r, c), y[z(r)]));
   n.products(static_cast<uint64_t>(X.rows * X.cols));
   n.sums(static_cast<uint64_t>(X.rows * X.cols));
-  return out;
+  return finite(out);
 }
 IntervalMatrix minus_outer(const IntervalMatrix& X, const Vec& a, const Vec& b, Count& n) {  // X − a·bᵀ
   IntervalMatrix out(X.rows, X.cols);
@@ -59,6 +67,7 @@ IntervalMatrix minus_outer(const IntervalMatrix& X, const Vec& a, const Vec& b, 
     for (int64_t c = 0; c < X.cols; ++c) set(out, r, c, sub(X.at(r, c), mul(a[z(r)], b[z(c)])));
   n.products(static_cast<uint64_t>(X.rows * X.cols));
   n.sums(static_cast<uint64_t>(X.rows * X.cols));
+  require_finite(out, "a peeled matrix");
   return out;
 }
 IntervalMatrix product(const IntervalMatrix& X, const IntervalMatrix& Y, Count& n) {  // X·Y
@@ -71,6 +80,7 @@ IntervalMatrix product(const IntervalMatrix& X, const IntervalMatrix& Y, Count& 
     }
   n.products(static_cast<uint64_t>(X.rows * X.cols * Y.cols));
   n.sums(static_cast<uint64_t>(X.rows * X.cols * Y.cols));
+  require_finite(out, "a product of peeling factors");
   return out;
 }
 
@@ -119,7 +129,7 @@ __attribute__((noinline)) PeelingSplit split(const ModelWeights& w, const EqkeHi
   s.F2 = Qrw;
   s.F3 = transpose(Krw);
   s.F4 = transpose(Krr);
-  for (const IntervalMatrix* f : {&s.Ehat, &s.F1, &s.F2, &s.F3, &s.F4}) require_finite(*f, "a peeling factor");
+  require_finite(s.Ehat, "Ehat");
   return s;
 }
 
@@ -142,7 +152,10 @@ std::vector<double> mean_row(const IntervalMatrix& X) {
   std::vector<double> mu(z(X.cols), 0.0);
   for (int64_t r = 0; r < X.rows; ++r)
     for (int64_t c = 0; c < X.cols; ++c) mu[z(c)] += X.at(r, c).lo;
-  for (double& m : mu) m /= static_cast<double>(X.rows);
+  for (double& m : mu) {
+    m /= static_cast<double>(X.rows);
+    if (!std::isfinite(m)) throw CertificateRejected("EQKE approximation: a mean row overflows binary64");
+  }
   return mu;
 }
 // Upper bound of range_t (μ·Y)[t] for the chain Y = factors[0]·factors[1]·…, evaluated as
@@ -151,7 +164,6 @@ double chain_range_up(const std::vector<double>& mu, std::vector<const IntervalM
   IntervalMatrix x(1, static_cast<int64_t>(mu.size()));
   for (size_t j = 0; j < mu.size(); ++j) x.lo[j] = x.hi[j] = mu[j];
   for (const IntervalMatrix* f : factors) x = product(x, *f, n);
-  require_finite(x, "a mean row");
   n.ops.compare += 2 * static_cast<uint64_t>(x.cols - 1);
   n.ops.interval_add += 1;
   n.flops += 2 * static_cast<uint64_t>(x.cols - 1) + 1;

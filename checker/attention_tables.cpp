@@ -8,6 +8,7 @@
 #include <mpfr.h>
 
 #include "checker/check.hpp"
+#include "checker/eqke_peeling.hpp"
 #include "checker/exp_bounds.hpp"
 #include "checker/path_terms.hpp"
 
@@ -67,9 +68,11 @@ AttentionTables attention_tables(const ModelWeights& w, EqkeOption option, const
     t.u = exp_rows_shifted_to_max(paths.EQKE, w.file_d_head(), threads);
     t.ratio.assign(static_cast<size_t>(v), Interval{1, 1});
   } else {
-    // SPEC 7.11-7.16: Ehat and b from the weights and the hints; then u from Ehat, and the
-    // ratio enclosures as the exps of the rows [-b[q], b[q]] (no shift).
-    EqkeApproximation approx = eqke_approximation(option, paths.EqQK, w.W_E, hints, ops, paper_flops);
+    // SPEC 7.11-7.16, 7.18-7.23: Ehat and b from the weights and the hints; then u from Ehat,
+    // and the ratio enclosures as the exps of the rows [-b[q], b[q]] (no shift).
+    EqkeApproximation approx = is_peeling(option)
+                                   ? eqke_peeling_approximation(option, w, hints, ops, paper_flops)
+                                   : eqke_approximation(option, paths.EqQK, w.W_E, hints, ops, paper_flops);
     t.u = exp_rows_shifted_to_max(approx.Ehat, w.file_d_head(), threads);
     IntervalMatrix spread(v, 1);
     for (int64_t q = 0; q < v; ++q) {

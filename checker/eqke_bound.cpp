@@ -9,20 +9,7 @@
 #include "checker/fp_environment.hpp"
 
 namespace mechcert {
-namespace {
 
-// Every function in this namespace needs FE_UPWARD (the public entry points hold the guard).
-
-// {c·x : x in a} for a point c.
-inline Interval scale(double c, Interval a) {
-  return c >= 0 ? Interval{mul_down(c, a.lo), mul_up(c, a.hi)} : Interval{mul_down(c, a.hi), mul_up(c, a.lo)};
-}
-inline double mag(Interval a) { return std::max(-a.lo, a.hi); }  // >= |x| for x in a (exact)
-inline void set(IntervalMatrix& m, int64_t r, int64_t c, Interval x) {
-  const auto i = static_cast<size_t>(r * m.cols + c);
-  m.lo[i] = x.lo;
-  m.hi[i] = x.hi;
-}
 // Rejects an enclosure with an infinite or NaN end: std::max / std::min would silently drop a NaN.
 void require_finite(const IntervalMatrix& X, const char* what) {
   for (size_t i = 0; i < X.lo.size(); ++i)
@@ -43,6 +30,21 @@ std::vector<double> row_ranges_up(const IntervalMatrix& X) {
     r[static_cast<size_t>(j)] = sub_up(hi, lo);
   }
   return r;
+}
+
+namespace {
+
+// Every function in this namespace needs FE_UPWARD (the public entry points hold the guard).
+
+// {c·x : x in a} for a point c.
+inline Interval scale(double c, Interval a) {
+  return c >= 0 ? Interval{mul_down(c, a.lo), mul_up(c, a.hi)} : Interval{mul_down(c, a.hi), mul_up(c, a.lo)};
+}
+inline double mag(Interval a) { return std::max(-a.lo, a.hi); }  // >= |x| for x in a (exact)
+inline void set(IntervalMatrix& m, int64_t r, int64_t c, Interval x) {
+  const auto i = static_cast<size_t>(r * m.cols + c);
+  m.lo[i] = x.lo;
+  m.hi[i] = x.hi;
 }
 // sqrt rounded up whatever sqrt's own rounding: bumped until s·s >= x holds when rounded down.
 double sqrt_up(double x) {
@@ -228,8 +230,8 @@ EqkeApproximation eqke_approximation(EqkeOption option, const IntervalMatrix& A,
       ops.compare += 2 * d * v + v + d + 2;
       paper_flops += 4 * d * v + 2 * v * d + 2 * v + 6;
       break;
-    case EqkeOption::Exact:
-      throw std::logic_error("eqke_approximation: the exact option has no approximation");
+    default:  // Exact has no approximation; the peeling options are checker/eqke_peeling.hpp's
+      throw std::logic_error("eqke_approximation: not a rank-1 option");
   }
   for (const double b : out.b_hi)
     if (!std::isfinite(b)) throw CertificateRejected("EQKE approximation: residual bound overflows binary64");

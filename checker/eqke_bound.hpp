@@ -20,8 +20,11 @@
 namespace mechcert {
 
 struct EqkeHints {
-  std::vector<double> query_dir;  // u, length v
-  std::vector<double> key_dir;    // w, length v
+  std::vector<double> query_dir;  // u, length v (the peeling options: qd)
+  std::vector<double> key_dir;    // w, length v (the peeling options: kd)
+  // Only for the peeling options (checker/eqke_peeling.hpp, SPEC 7.18); empty otherwise.
+  std::vector<double> query_dir2{}, key_dir2{};              // qd2, kd2, length v
+  std::vector<double> query_weight_dir{}, key_weight_dir{};  // uQ, uK, length d
 };
 
 // Lemma S5 (SPEC 7.12): enclosures of Ehat = u γᵀ + δ wᵀ and of the factors of the error Ar·Br.
@@ -37,6 +40,12 @@ std::vector<double> residual_max_diff(const IntervalMatrix& Ar, const IntervalMa
 std::vector<double> residual_mean_max_diff(const IntervalMatrix& Ar, const IntervalMatrix& Br);  // S7, 7.14
 std::vector<double> residual_max_diff_exact(const IntervalMatrix& Ar, const IntervalMatrix& Br); // S8, 7.15
 std::vector<double> residual_spectral(const IntervalMatrix& Ar, const IntervalMatrix& Br);       // S9, 7.16
+
+// Shared with checker/eqke_peeling.cpp; both need FE_UPWARD (an UpwardRounding guard alive).
+// Throws CertificateRejected naming `what` if an end of X is infinite or NaN.
+void require_finite(const IntervalMatrix& X, const char* what);
+// Upper bounds of the ranges max_t X[j,t] − min_t X[j,t] of the rows j of the enclosed X.
+std::vector<double> row_ranges_up(const IntervalMatrix& X);
 
 struct EqkeApproximation {
   IntervalMatrix Ehat;        // [v, v] encloses Ehat

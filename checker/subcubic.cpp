@@ -17,9 +17,9 @@ namespace {
 
 constexpr size_t kMaxDirection = size_t{1} << 20;  // array limit before the length check
 
-// SPEC 7.11: a hint direction is v hex floats, not all tiny, none huge (any such hint is sound;
+// SPEC 7.11: a hint direction is v (7.18: or d) hex floats, not all tiny, none huge (any such hint is sound;
 // the limits keep every product of hints and weights far from overflow).
-std::vector<double> parse_direction(const nlohmann::json& a, int64_t v, const JsonPath& where) {
+std::vector<double> parse_direction(const nlohmann::json& a, int64_t v, const JsonPath& where) {  // v: the length
   if (!a.is_array() || a.size() != static_cast<size_t>(v))
     where.fail("expected an array of " + std::to_string(v) + " hex-float strings (a hint direction)");
   std::vector<double> out;
@@ -240,11 +240,20 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
   {
     FieldReader r(cert.steps[0], cert.step_path(0));
     r.expect_string("kind", "path-tables");
-    if (opt.eqke != EqkeOption::Exact) {  // SPEC 7.11: the EQKE option and its two hints
+    if (opt.eqke != EqkeOption::Exact) {  // SPEC 7.11: the EQKE option and its two (7.18: six) hints
       const std::string eqke = r.string("eqke", 64);
       if (eqke != option_name(opt.eqke)) mismatch(r.field("eqke"), eqke, option_name(opt.eqke));
-      hints.query_dir = parse_direction(r.array("query_direction", 0, kMaxDirection), w.v, r.field("query_direction"));
-      hints.key_dir = parse_direction(r.array("key_direction", 0, kMaxDirection), w.v, r.field("key_direction"));
+      auto direction = [&](const char* field, int64_t n) {
+        return parse_direction(r.array(field, 0, kMaxDirection), n, r.field(field));
+      };
+      hints.query_dir = direction("query_direction", w.v);
+      hints.key_dir = direction("key_direction", w.v);
+      if (is_peeling(opt.eqke)) {
+        hints.query_dir2 = direction("query_direction_2", w.v);
+        hints.key_dir2 = direction("key_direction_2", w.v);
+        hints.query_weight_dir = direction("query_weight_direction", w.d);
+        hints.key_weight_dir = direction("key_weight_direction", w.d);
+      }
     }
     r.finish();
   }

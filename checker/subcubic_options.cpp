@@ -19,12 +19,17 @@ constexpr std::array<std::pair<AttentionOption, const char*>, 2> kAttention = {{
     {AttentionOption::MeanQueryDiff, "mean_query+diff"},
     {AttentionOption::DropAverage, "drop_average_query_per_output_logit_reasoning"},
 }};
-constexpr std::array<std::pair<EqkeOption, const char*>, 5> kEqke = {{
+constexpr std::array<std::pair<EqkeOption, const char*>, 10> kEqke = {{
     {EqkeOption::Exact, "exact_EQKE+max_diff_exact"},
     {EqkeOption::Svd, "svd"},
     {EqkeOption::MaxDiff, "max_diff"},
     {EqkeOption::MeanMaxDiff, "mean+max_diff"},
     {EqkeOption::MaxDiffExact, "max_diff_exact"},
+    {EqkeOption::MaxDiffSubproduct, "max_diff_subproduct"},
+    {EqkeOption::MeanMaxDiffSubproduct, "mean+max_diff_subproduct"},
+    {EqkeOption::MaxDiffSubproductRecursive, "max_diff_subproduct_recursive"},
+    {EqkeOption::MeanMaxDiffSubproductRecursive, "mean+max_diff_subproduct_recursive"},
+    {EqkeOption::MeanRecursiveMaxDiffSubproductRecursive, "mean_recursive+max_diff_subproduct_recursive"},
 }};
 
 template <class E, size_t N>
@@ -41,6 +46,12 @@ std::optional<E> value_of(const std::array<std::pair<E, const char*>, N>& table,
 }
 
 }  // namespace
+
+bool is_peeling(EqkeOption o) {
+  return o == EqkeOption::MaxDiffSubproduct || o == EqkeOption::MeanMaxDiffSubproduct ||
+         o == EqkeOption::MaxDiffSubproductRecursive || o == EqkeOption::MeanMaxDiffSubproductRecursive ||
+         o == EqkeOption::MeanRecursiveMaxDiffSubproductRecursive;
+}
 
 std::string option_name(EuOption o) { return name_of(kEu, o); }
 std::string option_name(AttentionOption o) { return name_of(kAttention, o); }
@@ -89,8 +100,14 @@ uint64_t unexplained_dimension(const SubcubicOptions& o, uint64_t v, uint64_t d)
   switch (o.eqke) {
     case EqkeOption::Exact: err = v * v; break;
     case EqkeOption::Svd: err = 2 * v; break;
-    case EqkeOption::MaxDiff: err = 2 * v + 2 * d; break;
-    case EqkeOption::MeanMaxDiff: err = 3 * v + 2 * d; break;
+    // The max_diff family (reference-algorithms.md 7.2): 2v + 2d, plus v if the name starts "mean".
+    case EqkeOption::MaxDiff:
+    case EqkeOption::MaxDiffSubproduct:
+    case EqkeOption::MaxDiffSubproductRecursive: err = 2 * v + 2 * d; break;
+    case EqkeOption::MeanMaxDiff:
+    case EqkeOption::MeanMaxDiffSubproduct:
+    case EqkeOption::MeanMaxDiffSubproductRecursive:
+    case EqkeOption::MeanRecursiveMaxDiffSubproductRecursive: err = 3 * v + 2 * d; break;
     case EqkeOption::MaxDiffExact: err = 4 * v; break;
   }
   return eu + err + v + v * v;

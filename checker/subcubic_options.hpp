@@ -13,9 +13,16 @@ namespace mechcert {
 enum class EuOption { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, SvdQueryMaxDiff, MaxDiff, CenteredMaxExact };
 // SPEC 7.5: ā from the block, or ā = 0.
 enum class AttentionOption { MeanQueryDiff, DropAverage };
-// SPEC 7.11: how the token scores EQKE are bounded. Exact: the cubic enclosure (b = 0); the others
-// are the rank-1 approximation of 7.12 with the residual bound of 7.13-7.16.
-enum class EqkeOption { Exact, Svd, MaxDiff, MeanMaxDiff, MaxDiffExact };
+// SPEC 7.11: how the token scores EQKE are bounded. Exact: the cubic enclosure (b = 0); Svd ..
+// MaxDiffExact: the rank-1 approximation of 7.12 with the residual bound of 7.13-7.16; the last
+// five: the four-direction peeling of 7.18 with the residual bounds of 7.19-7.23.
+enum class EqkeOption {
+  Exact, Svd, MaxDiff, MeanMaxDiff, MaxDiffExact,
+  MaxDiffSubproduct, MeanMaxDiffSubproduct, MaxDiffSubproductRecursive,
+  MeanMaxDiffSubproductRecursive, MeanRecursiveMaxDiffSubproductRecursive,
+};
+// True for the five options of SPEC 7.18-7.23 (six hint directions instead of two).
+bool is_peeling(EqkeOption o);
 
 struct SubcubicOptions {
   EuOption eu = EuOption::MaxDiffExact;

@@ -28,14 +28,16 @@ std::vector<std::string> hex_array(const std::vector<double>& x) {
 }
 
 // Legend group (reference-algorithms.md 6.9): the EQKE option is exact (exact EQKE,
-// max_diff_exact), O(v·d^2) (svd, max_diff, mean+max_diff) or quadratic (the recursive ones); the
-// EU option exact (ours, centered_max_exact, included) or low-rank ("direct-quadratic").
+// max_diff_exact), O(v·d^2) (svd, max_diff, mean+max_diff, the two subproducts) or quadratic (the
+// three recursive ones); the EU option exact (ours, centered_max_exact, included) or low-rank
+// ("direct-quadratic").
 std::string subcubic_group(SubcubicEU eu, SubcubicEqke eqke) {
   const bool low_rank_eu = eu == SubcubicEU::MeanQueryMaxDiff || eu == SubcubicEU::SvdQueryMaxDiff ||
                            eu == SubcubicEU::MaxDiff;
   const bool exact_eqke = eqke == SubcubicEqke::Exact || eqke == SubcubicEqke::MaxDiffExact;
+  const std::string attention = is_recursive(eqke) ? "attention-quadratic" : "attention-d_vocab d_model^2";
   if (exact_eqke) return low_rank_eu ? "direct-quadratic" : "subcubic";
-  return low_rank_eu ? "attention-d_vocab d_model^2, direct-quadratic" : "attention-d_vocab d_model^2";
+  return low_rank_eu ? attention + ", direct-quadratic" : attention;
 }
 
 nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& options,
@@ -57,6 +59,12 @@ nlohmann::json prove_subcubic(const LoadedModel& model, const ProveOptions& opti
     path_step["eqke"] = subcubic_eqke_name(eqke);
     path_step["query_direction"] = hex_array(approx.query_dir);
     path_step["key_direction"] = hex_array(approx.key_dir);
+    if (is_peeling(eqke)) {  // SPEC 7.18
+      path_step["query_direction_2"] = hex_array(approx.query_dir2);
+      path_step["key_direction_2"] = hex_array(approx.key_dir2);
+      path_step["query_weight_direction"] = hex_array(approx.query_weight_dir);
+      path_step["key_weight_direction"] = hex_array(approx.key_weight_dir);
+    }
     search.eqke_residual = std::move(approx.b);
     tables.EQKE = std::move(approx.Ehat);  // the search sees the scores the checker will use
   }
@@ -98,8 +106,7 @@ struct Registrations {
                                 SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact}) {
       for (const SubcubicAttention attention :
            {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
-        for (const SubcubicEqke eqke : {SubcubicEqke::Exact, SubcubicEqke::Svd, SubcubicEqke::MaxDiff,
-                                        SubcubicEqke::MeanMaxDiff, SubcubicEqke::MaxDiffExact}) {
+        for (const SubcubicEqke eqke : all_subcubic_eqke()) {
           StrategyRegistration{StrategyInfo{
               strategy_name(eu, attention, eqke),
               "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +

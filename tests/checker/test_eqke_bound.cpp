@@ -1,4 +1,5 @@
-// The EQKE approximations of the subcubic strategies (SPEC 7.12-7.16, checker/eqke_bound.hpp):
+// The EQKE approximations of the subcubic strategies (SPEC 7.12-7.16, checker/eqke_bound.hpp;
+// the peeling options SPEC 7.18-7.23, checker/eqke_peeling.hpp):
 // for every option, random weights and random, scaled and adversarial hint directions, the
 // enclosed Ehat and the residual bound b contain every exact score difference:
 //     EQKE[q,t] - EQKE[q,t'] in [Ehat_lo[q,t] - Ehat_hi[q,t'] - b[q], Ehat_hi[q,t] - Ehat_lo[q,t'] + b[q]]
@@ -13,6 +14,7 @@
 #include "checker/attention_tables.hpp"
 #include "checker/check.hpp"
 #include "checker/eqke_bound.hpp"
+#include "checker/eqke_peeling.hpp"
 #include "checker/fp_environment.hpp"
 #include "checker/path_terms.hpp"
 #include "format/exact_numbers.hpp"
@@ -58,7 +60,9 @@ void check_containment(const ModelWeights& w, EqkeOption option, const EqkeHints
   const ExactPathTerms exact_terms = compute_path_terms(w, ops, flops);
   const IntervalPathTerms enclosed = enclose_path_terms(w, ops, flops, false);
   CHECK(enclosed.EQKE.rows == 0);  // the v×v product is not formed
-  const EqkeApproximation a = eqke_approximation(option, enclosed.EqQK, w.W_E, hints, ops, flops);
+  const EqkeApproximation a = is_peeling(option)
+                                  ? eqke_peeling_approximation(option, w, hints, ops, flops)
+                                  : eqke_approximation(option, enclosed.EqQK, w.W_E, hints, ops, flops);
   const int64_t v = w.v;
   for (int64_t q = 0; q < v; ++q) {
     const Rational b = exact(a.b_hi[static_cast<size_t>(q)]);
@@ -168,4 +172,89 @@ TEST_CASE("EQKE options: hints that overflow are rejected, not trusted", "[subcu
   uint64_t flops = 0;
   const std::vector<double> h(5, 0x1p+10);
   CHECK_THROWS(attention_tables(w, EqkeOption::MaxDiff, EqkeHints{h, h}, ops, flops));
+}
+
+namespace {
+const EqkeOption kPeeling[] = {EqkeOption::MaxDiffSubproduct, EqkeOption::MeanMaxDiffSubproduct,
+                               EqkeOption::MaxDiffSubproductRecursive, EqkeOption::MeanMaxDiffSubproductRecursive,
+                               EqkeOption::MeanRecursiveMaxDiffSubproductRecursive};
+// Six hints from the families (token directions of length v, weight directions of length d).
+EqkeHints peeling_hints(const ModelWeights& w, uint64_t seed, size_t i) {
+  const auto tv = hint_family(w.v, seed), td = hint_family(w.d, seed + 1);
+  const size_t n = tv.size();
+  return EqkeHints{tv[i % n], tv[(i + 1) % n], tv[(i + 2) % n], tv[(i + 3) % n], td[(i + 4) % n], td[(i + 5) % n]};
+}
+}  // namespace
+
+TEST_CASE("EQKE peeling options: Ehat ± b contains every exact score difference (GMP)", "[subcubic][eqke]") {
+  require_sound_fp_environment();
+  for (const EqkeOption option : kPeeling)
+    for (uint64_t seed : {2u, 13u}) {
+      const ModelWeights w = test::make_fixture_model(3, 6, 5, 3, seed);
+      for (size_t i = 0; i < 6; ++i) {  // random, one-hot, alternating, tiny, huge, constant hints
+        INFO(option_name(option) << " seed " << seed << " hints " << i);
+        check_containment(w, option, peeling_hints(w, seed * 17 + 3, i));
+      }
+    }
+}
+
+TEST_CASE("EQKE peeling options: the hints of the reference's directions on a wider model", "[subcubic][eqke]") {
+  // d_head = d, and all directions random: every factor is dense (no peeled part vanishes).
+  require_sound_fp_environment();
+  const ModelWeights w = test::make_fixture_model(3, 7, 4, 4, 5);
+  uint64_t state = 77;
+  auto random = [&](int64_t n) {
+    std::vector<double> x(static_cast<size_t>(n));
+    for (double& e : x) e = test::fixture_value(state);
+    return x;
+  };
+  for (const EqkeOption option : kPeeling)
+    for (int trial = 0; trial < 3; ++trial) {
+      INFO(option_name(option) << " trial " << trial);
+      check_containment(w, option, EqkeHints{random(w.v), random(w.v), random(w.v), random(w.v), random(w.d), random(w.d)});
+    }
+}
+
+TEST_CASE("EQKE peeling options: subproduct <= recursive, and good weight hints leave no residual", "[subcubic][eqke]") {
+  require_sound_fp_environment();
+  OpCounts ops;
+  uint64_t flops = 0;
+  {  // Lemma S11 at split 1 uses the exact row ranges of F2 F3 F4, S13 upper bounds of them.
+    const ModelWeights w = test::make_fixture_model(3, 7, 5, 3, 8);
+    const EqkeHints h = peeling_hints(w, 8, 0);
+    const PeelingSplit s = peeling_split(w, h, ops, flops);
+    const auto sub = residual_subproduct(s, ops, flops), rec = residual_recursive(s, ops, flops);
+    for (size_t q = 0; q < sub.size(); ++q) CHECK(sub[q] <= rec[q] * (1 + 1e-9) + 1e-12);
+  }
+  // W_Q of rank 1 (column 1 zero) and uQ its unit column direction: Qrw = W_Q − uQ uQᵀ W_Q = 0 up
+  // to rounding, so F1 F2 F3 F4 = 0 and every option's b is only rounding.
+  ModelWeights w = test::make_fixture_model(3, 6, 4, 2, 3);
+  double norm2 = 0;
+  for (int64_t i = 0; i < w.d; ++i) {
+    w.W_Q(i, 1) = 0;
+    norm2 += w.W_Q(i, 0) * w.W_Q(i, 0);
+  }
+  EqkeHints h = peeling_hints(w, 3, 0);
+  for (int64_t i = 0; i < w.d; ++i) h.query_weight_dir[static_cast<size_t>(i)] = w.W_Q(i, 0) / std::sqrt(norm2);
+  for (const EqkeOption option : kPeeling) {
+    INFO(option_name(option));
+    const EqkeApproximation a = eqke_peeling_approximation(option, w, h, ops, flops);
+    for (const double b : a.b_hi) CHECK(b < 1e-9);
+    check_containment(w, option, h);
+  }
+}
+
+TEST_CASE("EQKE peeling options: overflowing hints are rejected, and the split is counted", "[subcubic][eqke]") {
+  require_sound_fp_environment();
+  ModelWeights w = test::make_fixture_model(3, 5, 4, 3, 2);
+  OpCounts ops;
+  uint64_t flops = 0;
+  const EqkeHints ok = peeling_hints(w, 4, 0);
+  (void)eqke_peeling_approximation(EqkeOption::MaxDiffSubproduct, w, ok, ops, flops);
+  CHECK(ops.interval_mul > 0);
+  CHECK(flops > 0);
+  for (double& x : w.W_E.data) x *= 0x1p+500;  // absurd weights: products overflow binary64
+  const std::vector<double> hv(5, 0x1p+10), hd(4, 0x1p+10);
+  for (const EqkeOption option : kPeeling)
+    CHECK_THROWS_AS(eqke_peeling_approximation(option, w, EqkeHints{hv, hv, hv, hv, hd, hd}, ops, flops), CertificateRejected);
 }

@@ -134,6 +134,12 @@ MUTATIONS = [
     ("c = 0 with gap 2", "subcubic-mean", lambda d: set_path(gap_blocks(d), [first(gap_blocks(d), lambda b: b[1] == 0 and b[0] >= 2), 3, 0, 1], 2)),
     ("row of 3", "subcubic-mean", lambda d: gap_blocks(d)[0][3][0].append(1)),
     ("drop_average with avg != 0", "subcubic-drop", lambda d: set_path(gap_blocks(d), [0, 2], "0x1p-3")),
+    # the peeling EQKE options (SPEC.md 7.18): six hints, none for a rank-1 option
+    ("peeling without query_direction_2", "subcubic-peel", lambda d: d["steps"][0].pop("query_direction_2")),
+    ("peeling without key_weight_direction", "subcubic-peel", lambda d: d["steps"][0].pop("key_weight_direction")),
+    ("peeling weight direction a decimal", "subcubic-peel", lambda d: set_path(d, ["steps", 0, "query_weight_direction", 0], "0.5")),
+    ("peeling eqke not the name's", "subcubic-peel", lambda d: set_path(d, ["steps", 0, "eqke"], "max_diff_subproduct_recursive" if d["steps"][0]["eqke"] != "max_diff_subproduct_recursive" else "max_diff_subproduct")),
+    ("rank-1 option with a peeling hint", "subcubic-rank1", lambda d: set_path(d, ["steps", 0, "key_direction_2"], d["steps"][0]["key_direction"])),
 ]
 
 
@@ -201,6 +207,10 @@ def main():
                                    if n.startswith("subcubic/") and "/mean_query+diff/" in n), None),
             "subcubic-drop": next((d for n, d in produced.items()
                                    if n.startswith("subcubic/") and "/drop_average_query_per_output_logit_reasoning/" in n), None),
+            "subcubic-peel": next((d for n, d in produced.items()
+                                   if n.startswith("subcubic/") and n.endswith("/max_diff_subproduct")), None),
+            "subcubic-rank1": next((d for n, d in produced.items()
+                                    if n.startswith("subcubic/") and n.endswith("/max_diff")), None),
         }
         for family, doc in bases.items():
             if doc is None:

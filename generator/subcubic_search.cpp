@@ -340,7 +340,7 @@ SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
   const double threshold = -options.margin * scale;
   // Conservative re-check (sharp attention, SPEC 3.8): enclosures of the checker's weights; with
   // an EQKE approximation, Ehat's own rounding is covered by an extra radius and the ratios
-  // exp(±b/s) by a relative slack on b. A b the checker cannot exponentiate rejects every
+  // exp(±b/s) by a relative slack of 2^-36 on b (the generator computes b as the checker does, up to rounding). A b the checker cannot exponentiate rejects every
   // certificate of the strategy, so the search refuses instead of writing one.
   MaxSearch::Recheck recheck;
   std::vector<ConservativeWeights> cw;
@@ -350,7 +350,7 @@ SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
     recheck.ratio_hi.assign(static_cast<size_t>(v), 1.0);
     if (!options.eqke_residual.empty()) {
       for (int64_t q = 0; q < v; ++q) {
-        const double b = options.eqke_residual[static_cast<size_t>(q)] * (1 + 0x1p-20) + 0x1p-1000;
+        const double b = options.eqke_residual[static_cast<size_t>(q)] * (1 + 0x1p-36) + 0x1p-1000;
         if (!(b / t.scale <= 600))
           throw std::runtime_error(
               "subcubic: the EQKE approximation's residual bound b[" + std::to_string(q) +

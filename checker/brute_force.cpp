@@ -1,5 +1,6 @@
 #include "checker/brute_force.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -188,7 +189,187 @@ __attribute__((noinline)) uint64_t count_single_up(const QueryTables& t, int64_t
   return 1;
 }
 
-uint64_t count_query(const Shared& s, int64_t q) {
+// ---- SPEC §3.8 Lemma B′ (shifted scores): sharp attention -------------------------------------
+// Lemma B holds for any shift σ, also one chosen per input. When the scores of one query span
+// more than a band (300·sqrt(d_head)), the one shift per query of §4.3 would make every weight of
+// an input whose scores are all far below the row maximum underflow (then nothing is certified).
+// Instead the query's scores are split into bands (sorted, greedy: a band holds the scores within
+// 300·floor(sqrt(d_head)) of its largest one); an input belongs to the band of its largest score
+// and is tested with the tables shifted by that band's largest score σ_b. Cells of lower bands
+// have exponents <= 0 and may underflow: a weight whose argument is <= -745 is enclosed as
+// [0, 2^-1074] without MPFR (sound: exp(-745) < 2^-1074). Every input is enumerated in exactly
+// one band (its band = the smallest band index among its cells), so counts add up.
+struct ScoreBands {
+  bool one_shift = true;      // the single per-query shift of §4.3 is within one band of every cell
+  ExactMatrix row;            // the query's scores, [1, k*v], column p*v + t
+  std::vector<int> band;      // per cell: its band (0 = the largest scores); -1: no input has it
+  std::vector<size_t> top;    // per band: the cell holding its largest score (σ_b)
+  BigInt far;                 // σ_b - S >= far (data units) implies (S - σ_b)/sqrt(d) <= -745
+  int query_band = 0;         // band of the query's own cell (k-1, q): every input contains it
+};
+
+// floor(x · 2^-e) or ceil(x · 2^-e) for a non-negative integer x: a real threshold in the units
+// of an exact matrix whose entries are data · 2^e.
+BigInt in_data_units(unsigned long x, long e, bool round_up) {
+  BigInt r = x;
+  if (e <= 0) {
+    mpz_mul_2exp(r.backend().data(), r.backend().data(), static_cast<mp_bitcnt_t>(-e));
+  } else if (round_up) {
+    mpz_cdiv_q_2exp(r.backend().data(), r.backend().data(), static_cast<mp_bitcnt_t>(e));
+  } else {
+    mpz_fdiv_q_2exp(r.backend().data(), r.backend().data(), static_cast<mp_bitcnt_t>(e));
+  }
+  return r;
+}
+
+ScoreBands score_bands(const Shared& s, int64_t q, OpCounts& ops) {
+  ScoreBands b;
+  const int64_t n = s.k * s.v;
+  b.row = select_rows(s.scores, {q});
+  unsigned long fs = 1;  // floor(sqrt(d_head)) and ceil(sqrt(d_head))
+  while ((fs + 1) * (fs + 1) <= static_cast<unsigned long>(s.d_head)) ++fs;
+  const unsigned long cs = fs * fs == static_cast<unsigned long>(s.d_head) ? fs : fs + 1;
+  const BigInt width = in_data_units(300 * fs, b.row.exponent, false);
+  b.far = in_data_units(745 * cs, b.row.exponent, true);
+  const auto& x = b.row.data;
+  // Cells an input with query q can hold: every (p, t) with p < k-1, and (k-1, q).
+  std::vector<size_t> cells;
+  for (int64_t j = 0; j < (s.k - 1) * s.v; ++j) cells.push_back(static_cast<size_t>(j));
+  const size_t self = static_cast<size_t>((s.k - 1) * s.v + q);
+  cells.push_back(self);
+  // §4.3 shifts by the maximum over all k*v cells; it serves every cell if that maximum is within
+  // one band of the smallest score an input can hold. (The comparisons are those §4.5 charges for
+  // the maximum; nothing else is charged on this path, so proof lengths are unchanged.)
+  const BigInt& row_max = *std::max_element(x.begin(), x.end());
+  const BigInt& lowest = x[*std::min_element(cells.begin(), cells.end(),
+                                             [&](size_t i, size_t j) { return x[i] < x[j]; })];
+  b.one_shift = row_max - lowest <= width;
+  if (b.one_shift) return b;
+  std::stable_sort(cells.begin(), cells.end(), [&](size_t i, size_t j) { return x[i] > x[j]; });
+  b.band.assign(static_cast<size_t>(n), -1);
+  for (const size_t c : cells) {
+    if (b.top.empty() || x[b.top.back()] - x[c] > width) b.top.push_back(c);
+    b.band[c] = static_cast<int>(b.top.size()) - 1;
+  }
+  b.query_band = b.band[self];
+  uint64_t log_n = 1;
+  while ((uint64_t{1} << log_n) < static_cast<uint64_t>(n)) ++log_n;
+  ops.exact_add += static_cast<uint64_t>(n) * (log_n + 2);  // minimum, sort, bands
+  return b;
+}
+
+// Enclosures of exp((S - σ_b)/sqrt(d_head)) for every cell of band >= b; cells of smaller bands
+// (scores above σ_b) are never used with band b and are left [0, 0]. Round-to-nearest (MPFR).
+std::vector<Interval> band_weights(const Shared& s, const ScoreBands& bands, int b, OpCounts& ops) {
+  const size_t n = bands.band.size();
+  std::vector<Interval> w(n, Interval{0, 0});
+  const BigInt& sigma = bands.row.data[bands.top[static_cast<size_t>(b)]];
+  for (size_t j = 0; j < n; ++j) {
+    if (bands.band[j] < b) continue;
+    const BigInt below = sigma - bands.row.data[j];  // >= 0
+    if (below >= bands.far) {
+      w[j] = Interval{0.0, 0x1p-1074};  // exp(argument <= -745) < 2^-1074
+    } else {
+      const BigInt z = -below;
+      w[j] = exp_div_sqrt_enclose(z, bands.row.exponent, s.d_head);
+      ++ops.exp;
+    }
+    ops.exact_add += 2;
+  }
+  return w;
+}
+
+// Inputs of band b: positions 0..k-2 hold cells of band >= b, and some cell (the query's or a
+// free position's) is in band b. `hit`: the prefix already holds a band-b cell.
+// PRECONDITION: FE_UPWARD.
+struct BandEnumeration {
+  const QueryTables& t;
+  const ScoreBands& bands;
+  int b;
+  int64_t k;
+  std::vector<std::vector<int64_t>> any, in;  // per position: tokens of band >= b, == b
+  std::vector<uint8_t> in_later;              // per position p: some p' >= p has a band-b token
+  std::vector<std::vector<double>>& scratch;
+  uint64_t nodes = 0;                         // prefix sums formed (proof length)
+
+  __attribute__((noinline)) uint64_t run(int64_t p, const double* up, const double* neg,
+                                         int64_t m_prefix, bool hit) {
+    if (!hit && !in_later[static_cast<size_t>(p)]) return 0;
+    const std::vector<int64_t>& tokens = (p == k - 2 && !hit) ? in[static_cast<size_t>(p)]
+                                                               : any[static_cast<size_t>(p)];
+    uint64_t count = 0;
+    if (p == k - 2) {
+      for (const int64_t tok : tokens) {
+        const int64_t m = tok > m_prefix ? tok : m_prefix;
+        const double threshold = -(neg[m] + t.neg_row(p, tok)[m]);
+        count += all_below(t.simd, up, t.up_row(p, tok), t.vo, m, threshold);
+      }
+      return count;
+    }
+    std::vector<double>& next = scratch[static_cast<size_t>(p)];
+    double* nu = next.data();
+    double* nn = next.data() + t.vo;
+    for (const int64_t tok : tokens) {
+      const double* tu = t.up_row(p, tok);
+      const double* tn = t.neg_row(p, tok);
+      for (int64_t x = 0; x < t.vo; ++x) {
+        nu[x] = up[x] + tu[x];
+        nn[x] = neg[x] + tn[x];
+      }
+      ++nodes;
+      const bool now = hit || bands.band[static_cast<size_t>(p * t.v + tok)] == b;
+      count += run(p + 1, nu, nn, tok > m_prefix ? tok : m_prefix, now);
+    }
+    return count;
+  }
+};
+
+uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands, OpCounts& ops) {
+  std::vector<std::vector<double>> scratch(static_cast<size_t>(s.k),
+                                           std::vector<double>(static_cast<size_t>(2 * s.vo)));
+  uint64_t count = 0;
+  // An input's band is at most the query cell's band (it always holds that cell).
+  for (int b = 0; b <= bands.query_band; ++b) {
+    const std::vector<Interval> w = band_weights(s, bands, b, ops);  // round-to-nearest (MPFR)
+    QueryTables t;
+    UpwardRounding upward;
+    build_tables_up(s, q, w, t);
+    const bool hit = bands.query_band == b;
+    if (s.k == 1) {
+      count += hit ? count_single_up(t, q) : 0;
+      continue;
+    }
+    BandEnumeration e{t, bands, b, s.k, {}, {}, {}, scratch};
+    e.any.resize(static_cast<size_t>(s.k - 1));
+    e.in.resize(static_cast<size_t>(s.k - 1));
+    e.in_later.assign(static_cast<size_t>(s.k), 0);
+    for (int64_t p = 0; p + 1 < s.k; ++p)
+      for (int64_t tok = 0; tok < s.v; ++tok) {
+        const int cb = bands.band[static_cast<size_t>(p * s.v + tok)];
+        if (cb >= b) e.any[static_cast<size_t>(p)].push_back(tok);
+        if (cb == b) e.in[static_cast<size_t>(p)].push_back(tok);
+      }
+    for (int64_t p = s.k - 2; p >= 0; --p)
+      e.in_later[static_cast<size_t>(p)] =
+          !e.in[static_cast<size_t>(p)].empty() || e.in_later[static_cast<size_t>(p + 1)];
+    count += e.run(0, t.up_row(s.k - 1, q), t.neg_row(s.k - 1, q), q, hit);
+    // Tables of one band beyond the one the formula of §4.5 charges per query, and the prefix sums.
+    const auto rows = static_cast<uint64_t>(s.k * s.v), vo = static_cast<uint64_t>(s.vo);
+    if (b > 0) {
+      ops.interval_add += rows * vo * 2;
+      ops.interval_mul += rows * vo * 2;
+      ops.compare += rows * vo * 2;
+    }
+    ops.interval_add += e.nodes * 2 * vo;
+  }
+  return count;
+}
+
+uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands, OpCounts& ops);
+
+uint64_t count_query(const Shared& s, int64_t q, OpCounts& extra_ops) {
+  const ScoreBands bands = score_bands(s, q, extra_ops);  // SPEC §3.8 Lemma B′
+  if (!bands.one_shift) return count_query_banded(s, q, bands, extra_ops);
   const std::vector<Interval> w = attention_weights(s, q);  // round-to-nearest (MPFR)
   QueryTables t;
   std::vector<std::vector<double>> scratch(static_cast<size_t>(s.k),
@@ -270,12 +451,14 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   // Queries are independent; each is done by one thread and counted in its own slot, so the sum
   // does not depend on scheduling.
   std::vector<uint64_t> per_query(static_cast<size_t>(w.v), 0);
+  std::vector<OpCounts> per_query_ops(static_cast<size_t>(w.v));  // sharp queries (SPEC 3.8)
   std::atomic<int64_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
   auto worker = [&] {
     try {
-      for (int64_t q = next++; q < w.v; q = next++) per_query[static_cast<size_t>(q)] = count_query(s, q);
+      for (int64_t q = next++; q < w.v; q = next++) per_query[static_cast<size_t>(q)] =
+          count_query(s, q, per_query_ops[static_cast<size_t>(q)]);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
@@ -290,6 +473,7 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
   for (uint64_t c : per_query) result.certified += c;
+  for (const OpCounts& o : per_query_ops) result.ops += o;
 
   // Op counts by formula (deterministic). kv = k*v rows of per-query tables.
   const uint64_t K = static_cast<uint64_t>(w.k), VO = static_cast<uint64_t>(w.v_out);

@@ -10,6 +10,9 @@
 // Cost: exact path terms (GMP), v^2 k exp enclosures (MPFR), then per input about v_out rounded-up
 // additions and v_out comparisons (prefix sums over positions, query outermost). About 1 s for
 // v = 64, k = 4 on two cores. The count and the op counts do not depend on the thread count.
+// Sharp attention (a query's scores spanning more than 300·sqrt(d_head)) is done band by band,
+// each input shifted by its own band's largest score (SPEC 3.8, Lemma B′): up to k·v table builds
+// per query instead of one, about 2-3x the time for v = 64, k = 4.
 #pragma once
 #include <cstdint>
 

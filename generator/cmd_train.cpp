@@ -12,8 +12,8 @@ namespace mechcert {
 
 int cmd_train(int argc, char** argv) {
   CLI::App app{"Train a Max-of-K model with the paper's recipe (AdamW lr 1e-3, weight decay 0.01, "
-               "batch 128, 3000 steps, zero biases). Deterministic per seed and independent of "
-               "--threads."};
+               "batch 128, 3000 steps, zero biases unless --train-biases). Deterministic per seed "
+               "and independent of --threads."};
   app.name("mechcert train");
   TrainConfig config;
   std::string out_path;
@@ -44,6 +44,9 @@ int cmd_train(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--out", out_path, "output model file (F32 safetensors)")->required();
+  app.add_flag("--train-biases", config.train_biases,
+               "also train b_Q, b_K, b_V, b_O, b_U (start at zero; the paper's recipe, the "
+               "default, keeps them at zero)");
   app.add_flag("--quiet", quiet, "no progress lines on stderr");
   try {
     app.parse(argc, argv);

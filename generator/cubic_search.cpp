@@ -4,10 +4,12 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <thread>
 
+#include "generator/conservative_weights.hpp"
 #include "generator/query_weights.hpp"
 
 namespace mechcert {
@@ -21,9 +23,32 @@ cpp_int binomial(int64_t n, int64_t r) {
   return b;
 }
 
+// The conservative re-check (conservative_weights.hpp): enclosures of the checker's weights, a
+// bound dy on how far the checker's upper bounds of the logit differences y may lie above ours,
+// and an upper bound of W·y with the rounding slack of our own double operations.
+struct Recheck {
+  const std::vector<ConservativeWeights>* cw = nullptr;  // null: no re-check (tests, reference)
+  double dy = 0;
+};
+constexpr double kRel = 0x1p-40;
+inline double lo_product(double a, double b) { return a * b * (1 - kRel); }
+inline double hi_product(double a, double b) { return a * b * (1 + kRel); }
+inline double term_up(double lo, double hi, double y) {
+  return y >= 0 ? hi * y * (1 + kRel) : lo * y * (1 - kRel);
+}
+// A sum of upper bounds of terms, rounded to nearest: certified only below -(slack).
+inline bool below_zero(std::initializer_list<double> terms) {
+  double sum = 0, mag = 0;
+  for (const double x : terms) {
+    sum += x;
+    mag += std::fabs(x);
+  }
+  return sum + kRel * mag + 0x1p-1000 < 0;
+}
+
 // All rows of one max token m (SPEC 5.8-5.9 in double precision).
 std::vector<CubicRow> rows_for_max(const PathTables& t, const std::vector<QueryWeights>& qw,
-                                   int64_t m, double margin, double scale) {
+                                   int64_t m, double margin, double scale, const Recheck& re) {
   const int64_t v_out = t.v_out, k = t.k;
   std::vector<CubicRow> rows;
   const auto& EU = t.EU;
@@ -76,6 +101,16 @@ std::vector<CubicRow> rows_for_max(const PathTables& t, const std::vector<QueryW
           const double cq = EVOU(q, x) - EVOU(q, m);
           const double L = Z * a + WM * b + WQ * cq;
           certified = L < -margin * Z * scale;
+          if (certified && re.cw) {
+            const ConservativeWeights& c = (*re.cw)[static_cast<size_t>(q)];
+            const auto mi = static_cast<size_t>(m), qi = static_cast<size_t>(q),
+                       all = static_cast<size_t>(k - 1);
+            const double wm_lo = lo_product(c.u_lo[mi], c.large_lo[all]),
+                         wm_hi = hi_product(c.u_hi[mi], c.large_hi[all]);
+            const double wq_lo = lo_product(c.wq_lo, c.u_lo[qi]), wq_hi = hi_product(c.wq_hi, c.u_hi[qi]);
+            certified = below_zero({term_up((wm_lo + wq_lo) * (1 - kRel), (wm_hi + wq_hi) * (1 + kRel), a + re.dy),
+                                    term_up(wm_lo, wm_hi, b + re.dy), term_up(wq_lo, wq_hi, cq + re.dy)});
+          }
         }
       }
       if (certified) rows.push_back(CubicRow{m, q, 0, "", 1});
@@ -97,6 +132,21 @@ std::vector<CubicRow> rows_for_max(const PathTables& t, const std::vector<QueryW
         for (int r = 0; r < 2 && good; ++r) {
           const double F = Q * yq + um * A[r] * ym + un * B[r] * yn;
           good = F < -margin * (Q + um * A[r] + un * B[r]) * scale;
+          if (good && re.cw) {
+            const ConservativeWeights& cw = (*re.cw)[static_cast<size_t>(q)];
+            const auto qi = static_cast<size_t>(q), mi = static_cast<size_t>(m),
+                       ni = static_cast<size_t>(n), ji = static_cast<size_t>(j),
+                       ci = static_cast<size_t>(c);
+            // r = 0: max slots on the j smallest ω, non-max slots on the c largest; r = 1: swapped.
+            const double A_lo = r == 0 ? cw.small_lo[ji] : cw.large_lo[ji];
+            const double A_hi = r == 0 ? cw.small_hi[ji] : cw.large_hi[ji];
+            const double B_lo = r == 0 ? cw.large_lo[ci] : cw.small_lo[ci];
+            const double B_hi = r == 0 ? cw.large_hi[ci] : cw.small_hi[ci];
+            good = below_zero(
+                {term_up(lo_product(cw.wq_lo, cw.u_lo[qi]), hi_product(cw.wq_hi, cw.u_hi[qi]), yq + re.dy),
+                 term_up(lo_product(cw.u_lo[mi], A_lo), hi_product(cw.u_hi[mi], A_hi), ym + re.dy),
+                 term_up(lo_product(cw.u_lo[ni], B_lo), hi_product(cw.u_hi[ni], B_hi), yn + re.dy)});
+          }
         }
         ok[static_cast<size_t>(n)] = good;
         g += good;
@@ -133,6 +183,13 @@ CubicSearchResult cubic_search(const PathTables& t, const CubicSearchOptions& op
   // Magnitude of a logit difference: the margin is relative to it.
   const double scale = 2 * (t.EU.cwiseAbs().maxCoeff() + t.EVOU.cwiseAbs().maxCoeff() +
                             2 * t.PVOU.cwiseAbs().maxCoeff());
+  Recheck re;
+  std::vector<ConservativeWeights> cw;
+  if (options.weights != nullptr) {
+    cw = conservative_weights(t, *options.weights);
+    re.cw = &cw;
+    re.dy = 0x1p-36 * scale;  // the checker's y upper bounds: a few ulps of the tables above ours
+  }
   std::vector<std::vector<CubicRow>> per_m(static_cast<size_t>(v));
   int threads = options.threads > 0
                     ? options.threads
@@ -141,7 +198,7 @@ CubicSearchResult cubic_search(const PathTables& t, const CubicSearchOptions& op
   std::atomic<int64_t> next{v - 1};  // heaviest (largest m) first
   auto work = [&] {
     for (int64_t m; (m = next.fetch_sub(1)) >= 0;) {
-      per_m[static_cast<size_t>(m)] = rows_for_max(t, qw, m, options.margin, scale);
+      per_m[static_cast<size_t>(m)] = rows_for_max(t, qw, m, options.margin, scale, re);
     }
   };
   std::vector<std::thread> pool;

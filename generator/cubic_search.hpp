@@ -38,6 +38,10 @@ struct CubicSearchResult {
 struct CubicSearchOptions {
   int threads = 0;       // 0 = hardware concurrency
   double margin = 1e-9;  // relative safety margin (see above); 0 = the reference's plain "< 0"
+  // The model the tables come from: if given, every proposed value also passes the conservative
+  // re-check of conservative_weights.hpp (enclosures of the checker's weights), so that sharp
+  // attention never yields a row the checker rejects. prove_cubic always gives it.
+  const ModelWeights* weights = nullptr;
 };
 
 CubicSearchResult cubic_search(const PathTables& tables, const CubicSearchOptions& options = {});

@@ -19,6 +19,7 @@
 #endif
 
 #include "generator/path_tables.hpp"
+#include "generator/precise_scores.hpp"
 
 namespace mechcert {
 namespace {
@@ -145,7 +146,22 @@ struct Problem {
   uint64_t inputs_per_item = 0; // v^(k-1-j)
   std::vector<double> shift;    // per query: max score over every (position, token)
   InnermostFn innermost = nullptr;
+  // Sharp queries (SPEC §3.8): scores spanning more than a band, enumerated band by band.
+  std::vector<uint8_t> sharp;              // per query
+  struct SharpQuery {
+    int64_t q = 0;
+    std::vector<DoubleDouble> score;       // per cell p*v + t (cells of position k-1: only t = q)
+    std::vector<int> band;                 // per cell: band index (0 = largest), -1 = no input
+    std::vector<size_t> top;               // per band: the cell with its largest score
+    int query_band = 0;
+  };
+  std::vector<SharpQuery> sharp_queries;
+  std::vector<std::pair<size_t, int>> sharp_items;  // (index into sharp_queries, band)
 };
+
+// Width of a band of scores, in units of the exp argument: the largest weight of every input
+// tested with its band's shift is >= e^-300, far from underflow.
+constexpr double kBandWidth = 300.0;
 
 // Per-thread tables for one query q:
 //   rows[(p·v + t)·vo + x] = w(q,p,t)·(EU[q,x] + EVOU[t,x] + PVOU[p,x])   for p < k-1,
@@ -208,7 +224,78 @@ struct Worker {
     }
   }
 
+  // Band b of a sharp query (SPEC §3.8): tables shifted by the band's largest score; cells of
+  // higher bands are never used here. Weights of far lower cells underflow to 0 harmlessly.
+  void build_band_tables(const Problem::SharpQuery& sq, int b) {
+    const PathTables& t = *pr->tables;
+    const auto qi = static_cast<Eigen::Index>(sq.q);
+    qt.q = -1;  // the regular tables of this worker are overwritten
+    qt.base.assign(static_cast<size_t>(pr->vo), 0.0);
+    qt.rows.assign(static_cast<size_t>((pr->k - 1) * pr->v * pr->vo), 0.0);
+    const DoubleDouble sigma = sq.score[sq.top[static_cast<size_t>(b)]];
+    const auto fill = [&](double* out, int64_t p, int64_t token) {
+      const size_t cell = static_cast<size_t>(p * pr->v + token);
+      if (sq.band[cell] < b) return;
+      const double weight = std::exp(dd_difference(sq.score[cell], sigma) / t.scale);
+      const auto pi = static_cast<Eigen::Index>(p);
+      const auto ti = static_cast<Eigen::Index>(token);
+      for (Eigen::Index x = 0; x < static_cast<Eigen::Index>(pr->vo); ++x)
+        out[x] = weight * (t.EU(qi, x) + t.EVOU(ti, x) + t.PVOU(pi, x));
+    };
+    fill(qt.base.data(), pr->k - 1, sq.q);
+    for (int64_t p = 0; p + 1 < pr->k; ++p)
+      for (int64_t token = 0; token < pr->v; ++token)
+        fill(qt.rows.data() + (p * pr->v + token) * pr->vo, p, token);
+  }
+
+  // Inputs of band b: every free cell in band >= b, some cell (query's or free) in band b.
+  void enumerate_band(const Problem::SharpQuery& sq, int b, int64_t p, const double* S, int64_t m,
+                      bool hit) {
+    bool later = hit;
+    for (int64_t r = p; r + 1 < pr->k && !later; ++r)
+      for (int64_t token = 0; token < pr->v && !later; ++token)
+        later = sq.band[static_cast<size_t>(r * pr->v + token)] == b;
+    if (!later) return;
+    double* next = sums[static_cast<size_t>(p)].data();
+    for (int64_t token = 0; token < pr->v; ++token) {
+      const int cb = sq.band[static_cast<size_t>(p * pr->v + token)];
+      if (cb < b) continue;
+      const bool now = hit || cb == b;
+      const double* R = row(p, token);
+      if (p == pr->k - 2) {
+        if (!now) continue;
+        const int64_t label = std::max(m, token);
+        judge(S[label] + R[label], range_max_scalar(S, R, 0, label),
+              range_max_scalar(S, R, label + 1, pr->vo), counts);
+        continue;
+      }
+      for (int64_t x = 0; x < pr->vo; ++x) next[x] = S[x] + R[x];
+      enumerate_band(sq, b, p + 1, next, std::max(m, token), now);
+    }
+  }
+
+  void run_sharp_item(size_t index) {
+    const auto [which, b] = pr->sharp_items[index];
+    const Problem::SharpQuery& sq = pr->sharp_queries[which];
+    build_band_tables(sq, b);
+    const bool hit = sq.query_band == b;
+    const double* S = qt.base.data();
+    if (pr->k == 1) {
+      if (!hit) return;
+      double below = kMinusInf, above = kMinusInf;
+      for (int64_t x = 0; x < sq.q; ++x) below = std::max(below, S[x]);
+      for (int64_t x = sq.q + 1; x < pr->vo; ++x) above = std::max(above, S[x]);
+      judge(S[sq.q], below, above, counts);
+      return;
+    }
+    enumerate_band(sq, b, 0, S, sq.q, hit);
+  }
+
   void run_item(uint64_t item) {
+    if (item >= pr->items) {
+      run_sharp_item(static_cast<size_t>(item - pr->items));
+      return;
+    }
     // Decode: q is the most significant digit, then t_0 .. t_{j-1}.
     std::vector<int64_t> digits(static_cast<size_t>(pr->prefix_len + 1));
     for (int64_t i = pr->prefix_len; i >= 0; --i) {
@@ -216,6 +303,7 @@ struct Worker {
       item /= static_cast<uint64_t>(pr->v);
     }
     const int64_t q = digits[0];
+    if (pr->sharp[static_cast<size_t>(q)]) return;  // enumerated band by band (run_sharp_item)
     if (qt.q != q) build_query_tables(*pr, q, qt);
     if (pr->k == 1) {  // the input is just (q)
       const double* S = qt.base.data();
@@ -290,27 +378,65 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
   pr.items = checked_power(w.v, pr.prefix_len + 1, kMaxEvalInputs, over);
   pr.inputs_per_item = total / pr.items;
 
-  // Per-query shift = largest score, so every weight is <= 1; refuse if the query's own weight
-  // (present in every input) underflows, which would make every numerator zero.
+  // Per-query shift = largest score, so every weight is <= 1. A query whose scores span more
+  // than a band, or are so large that double products lose units of the exp argument, is sharp:
+  // it is enumerated band by band with scores accurate to ~1e-16 of their differences (§3.8).
   pr.shift.resize(static_cast<size_t>(w.v));
+  pr.sharp.assign(static_cast<size_t>(w.v), 0);
+  bool any_sharp = false;
   for (Eigen::Index q = 0; q < static_cast<Eigen::Index>(w.v); ++q) {
     const double self = (tables.EQKE(q, q) + tables.EQKP(q, w.k - 1)) / tables.scale;
-    double shift = self;
+    double shift = self, lowest = self, largest = std::fabs(self);
     for (Eigen::Index p = 0; p + 1 < static_cast<Eigen::Index>(w.k); ++p) {
       for (Eigen::Index t = 0; t < static_cast<Eigen::Index>(w.v); ++t) {
-        shift = std::max(shift, (tables.EQKE(q, t) + tables.EQKP(q, p)) / tables.scale);
+        const double score = (tables.EQKE(q, t) + tables.EQKP(q, p)) / tables.scale;
+        shift = std::max(shift, score);
+        lowest = std::min(lowest, score);
+        largest = std::max(largest, std::fabs(score));
       }
     }
-    if (!(std::exp(self - shift) >= std::numeric_limits<double>::min())) {
-      throw std::invalid_argument("eval: attention scores of query " + std::to_string(q) +
-                                  " span more than ~700; the exact enumeration would underflow");
-    }
     pr.shift[static_cast<size_t>(q)] = shift;
+    const bool sharp = !(shift - lowest <= kBandWidth) || !(largest <= 4096.0);
+    pr.sharp[static_cast<size_t>(q)] = sharp;
+    any_sharp = any_sharp || sharp;
   }
+  if (any_sharp) {
+    const PreciseScores precise = precise_scores(w);
+    for (int64_t q = 0; q < w.v; ++q) {
+      if (!pr.sharp[static_cast<size_t>(q)]) continue;
+      Problem::SharpQuery sq;
+      sq.q = q;
+      const int64_t n = w.k * w.v;
+      sq.score.resize(static_cast<size_t>(n));
+      sq.band.assign(static_cast<size_t>(n), -1);
+      std::vector<size_t> cells;
+      for (int64_t p = 0; p < w.k; ++p)
+        for (int64_t t = 0; t < w.v; ++t) {
+          if (p == w.k - 1 && t != q) continue;
+          const size_t cell = static_cast<size_t>(p * w.v + t);
+          sq.score[cell] = precise.cell(q, p, t);
+          cells.push_back(cell);
+        }
+      std::stable_sort(cells.begin(), cells.end(), [&](size_t a, size_t b) {
+        return dd_difference(sq.score[a], sq.score[b]) > 0;
+      });
+      for (const size_t c : cells) {
+        if (sq.top.empty() ||
+            dd_difference(sq.score[sq.top.back()], sq.score[c]) / tables.scale > kBandWidth)
+          sq.top.push_back(c);
+        sq.band[c] = static_cast<int>(sq.top.size()) - 1;
+      }
+      sq.query_band = sq.band[static_cast<size_t>((w.k - 1) * w.v + q)];
+      for (int b = 0; b <= sq.query_band; ++b)
+        pr.sharp_items.emplace_back(pr.sharp_queries.size(), b);
+      pr.sharp_queries.push_back(std::move(sq));
+    }
+  }
+  const uint64_t all_items = pr.items + pr.sharp_items.size();
 
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::min<uint64_t>(pr.items, 1024))));
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::min<uint64_t>(all_items, 1024))));
 
   std::atomic<uint64_t> next_item{0};
   std::atomic<uint64_t> items_done{0};
@@ -321,7 +447,7 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
 
   auto work = [&](size_t index) {
     Worker worker(pr);
-    for (uint64_t item = next_item.fetch_add(1); item < pr.items; item = next_item.fetch_add(1)) {
+    for (uint64_t item = next_item.fetch_add(1); item < all_items; item = next_item.fetch_add(1)) {
       worker.run_item(item);
       items_done.fetch_add(1, std::memory_order_relaxed);
     }
@@ -341,7 +467,7 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
       if (!options.progress || elapsed < 3.0 || elapsed - last_print < 5.0) continue;
       last_print = elapsed;
       const double fraction =
-          static_cast<double>(items_done.load()) / static_cast<double>(pr.items);
+          static_cast<double>(items_done.load()) / static_cast<double>(all_items);
       std::fprintf(stderr, "eval: %5.1f%% of %llu inputs, %.1f s elapsed, ~%.0f s left\n",
                    100.0 * fraction, static_cast<unsigned long long>(total), elapsed,
                    fraction > 0 ? elapsed * (1.0 - fraction) / fraction : 0.0);

@@ -36,8 +36,10 @@ struct EvalResult {
 inline constexpr uint64_t kMaxEvalInputs = uint64_t{1} << 40;
 
 // Counts correct inputs of a Max-of-K model (label = largest token). Non-zero biases are handled
-// exactly (folded into the tables). Throws std::invalid_argument for v_out < v, v^k > 2^40, or
-// attention scores so spread out that a softmax weight underflows to zero.
+// exactly (folded into the tables). Any finite weights work: a query whose attention scores span
+// more than 300 (in units of the exp argument) is enumerated band by band, each input shifted by
+// its own band's largest score (SPEC §3.8), with scores accurate to ~1e-16 of their differences.
+// Throws std::invalid_argument for v_out < v or v^k > 2^40.
 EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options = {});
 
 }  // namespace mechcert

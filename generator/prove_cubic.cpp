@@ -20,6 +20,7 @@ nlohmann::json prove_cubic(const LoadedModel& model, const ProveOptions& options
   const PathTables tables = compute_path_tables(w, BiasPolicy::Reject);
   CubicSearchOptions search;
   search.threads = options.threads;
+  search.weights = &w;  // conservative re-check of every row (sharp attention, SPEC 3.8)
   const CubicSearchResult result = cubic_search(tables, search);
 
   Certificate cert;

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
+#include "generator/conservative_weights.hpp"
 #include "generator/query_weights.hpp"
 
 namespace mechcert {
@@ -54,11 +56,20 @@ struct RowAttention {
 
 class MaxSearch {
  public:
+  // The conservative re-check (conservative_weights.hpp): enclosures of the checker's weights and
+  // ratios; a row must also bound below `threshold` with the attention interval they give.
+  struct Recheck {
+    const std::vector<ConservativeWeights>* cw = nullptr;  // null: no re-check
+    std::vector<double> ratio_lo, ratio_hi;                // contain the checker's ρ enclosures
+    double threshold = 0;
+  };
+
   MaxSearch(const PathTables& t, const std::vector<QueryWeights>& qw, const SubcubicEUBound& eu,
             int64_t m, double threshold, SubcubicAttention attention,
-            const std::vector<double>& ratio_lo, const std::vector<double>& ratio_hi)
+            const std::vector<double>& ratio_lo, const std::vector<double>& ratio_hi,
+            const Recheck& recheck)
       : t_(t), qw_(qw), eu_(eu), threshold_(threshold), attention_(attention),
-        ratio_lo_(ratio_lo), ratio_hi_(ratio_hi) {
+        ratio_lo_(ratio_lo), ratio_hi_(ratio_hi), re_(recheck) {
     build_tables(m);
   }
 
@@ -81,6 +92,7 @@ class MaxSearch {
   SubcubicAttention attention_;
   const std::vector<double>& ratio_lo_;  // per query exp(-b[q]/s), exp(b[q]/s) (Lemma S1′)
   const std::vector<double>& ratio_hi_;
+  const Recheck& re_;
   MaxTables mt_;
 
   void build_tables(int64_t m) {
@@ -164,9 +176,53 @@ class MaxSearch {
     return a;
   }
 
+  // Lemma S1 (S1′) from the enclosures of the checker's weights, with the checker's choice of ends
+  // (SPEC 7.7 step 5): an interval that contains the checker's [a_lo, a_hi].
+  RowAttention conservative_attention(int64_t q, int64_t c, int64_t g) const {
+    constexpr double kRel = 0x1p-40;
+    const int64_t m = mt_.m, j = t_.k - 1 - c;
+    const ConservativeWeights& w = (*re_.cw)[static_cast<size_t>(q)];
+    const auto cj = static_cast<size_t>(j), cc = static_cast<size_t>(c), mi = static_cast<size_t>(m);
+    const double Umax = w.umax_hi[static_cast<size_t>(m - g)];
+    const double Umin = w.umin_lo[static_cast<size_t>(m - g)];
+    double A_lo, A_hi, B_hi, B_lo;
+    if (q == m) {
+      A_lo = w.u_lo[mi] * (w.small_lo[cj] + w.wq_lo);
+      A_hi = w.u_hi[mi] * (w.large_hi[cj] + w.wq_hi);
+      B_hi = Umax * w.large_hi[cc];
+      B_lo = Umin * w.small_lo[cc];
+    } else {
+      const auto qi = static_cast<size_t>(q);
+      A_lo = w.u_lo[mi] * w.small_lo[cj];
+      A_hi = w.u_hi[mi] * w.large_hi[cj];
+      B_hi = w.wq_hi * w.u_hi[qi] + Umax * w.large_hi[cc];
+      B_lo = w.wq_lo * w.u_lo[qi] + Umin * w.small_lo[cc];
+    }
+    A_lo *= 1 - kRel;
+    B_lo *= re_.ratio_lo[static_cast<size_t>(q)] * (1 - kRel);
+    A_hi *= 1 + kRel;
+    B_hi *= re_.ratio_hi[static_cast<size_t>(q)] * (1 + kRel);
+    RowAttention a;
+    a.lo = A_lo + B_hi > 0 ? A_lo / (A_lo + B_hi) * (1 - kRel) : 0.0;
+    a.hi = A_hi + B_lo > 0 ? std::min(1.0, A_hi / (A_hi + B_lo) * (1 + kRel)) : 1.0;
+    if (!(a.lo >= 0x1p-1000)) a.lo = 0;
+    return a;
+  }
+
   // max(h(a_lo), h(a_hi)) of Lemma S3 for row (q, g) of block (m, c) with F(ā) = Favg.
   double bound(int64_t q, int64_t c, int64_t g, double avg, double Favg) const {
-    const RowAttention a = attention(q, c, g);
+    return bound_with(attention(q, c, g), q, c, g, avg, Favg);
+  }
+
+  // True if the row passes both our own test and (if enabled) the conservative re-check.
+  bool certifies(int64_t q, int64_t c, int64_t g, double avg, double Favg) const {
+    if (!(bound(q, c, g, avg, Favg) < threshold_)) return false;
+    return re_.cw == nullptr ||
+           bound_with(conservative_attention(q, c, g), q, c, g, avg, Favg) < re_.threshold;
+  }
+
+  double bound_with(const RowAttention a, int64_t q, int64_t c, int64_t g, double avg,
+                    double Favg) const {
     // S2: non-query non-max tokens are <= m - g; the query (q < m) is its own token.
     double W = c == 0 ? -kInf : mt_.W[static_cast<size_t>(mt_.m - g)];
     if (q < mt_.m) W = std::max(W, mt_.Wtok[static_cast<size_t>(q)]);
@@ -182,7 +238,7 @@ class MaxSearch {
   // input (m,...,m,q): its gap is 1 by SPEC 7.1 and plays no part in the bound.
   int64_t smallest_gap(int64_t q, int64_t c, double avg, double Favg) const {
     const int64_t m = mt_.m;
-    auto certified = [&](int64_t g) { return bound(q, c, g, avg, Favg) < threshold_; };
+    auto certified = [&](int64_t g) { return certifies(q, c, g, avg, Favg); };
     if (c == 0) return certified(1) ? 1 : 0;
     const int64_t g_max = m;
     if (g_max < 1) return 0;
@@ -282,6 +338,33 @@ SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
   const double scale = 2 * (t.EU.cwiseAbs().maxCoeff() + t.EVOU.cwiseAbs().maxCoeff() +
                             2 * t.PVOU.cwiseAbs().maxCoeff());
   const double threshold = -options.margin * scale;
+  // Conservative re-check (sharp attention, SPEC 3.8): enclosures of the checker's weights; with
+  // an EQKE approximation, Ehat's own rounding is covered by an extra radius and the ratios
+  // exp(±b/s) by a relative slack of 2^-36 on b (the generator computes b as the checker does, up to rounding). A b the checker cannot exponentiate rejects every
+  // certificate of the strategy, so the search refuses instead of writing one.
+  MaxSearch::Recheck recheck;
+  std::vector<ConservativeWeights> cw;
+  if (options.recheck) {
+    std::vector<double> extra;
+    recheck.ratio_lo.assign(static_cast<size_t>(v), 1.0);
+    recheck.ratio_hi.assign(static_cast<size_t>(v), 1.0);
+    if (!options.eqke_residual.empty()) {
+      for (int64_t q = 0; q < v; ++q) {
+        const double b = options.eqke_residual[static_cast<size_t>(q)] * (1 + 0x1p-36) + 0x1p-1000;
+        if (!(b / t.scale <= 600))
+          throw std::runtime_error(
+              "subcubic: the EQKE approximation's residual bound b[" + std::to_string(q) +
+              "] / sqrt(d_head) exceeds 600 (sharp attention): mechcert-check would reject every "
+              "certificate of this strategy; use an exact_EQKE option");
+        recheck.ratio_lo[static_cast<size_t>(q)] = std::exp(-b / t.scale) * (1 - 0x1p-40);
+        recheck.ratio_hi[static_cast<size_t>(q)] = std::exp(b / t.scale) * (1 + 0x1p-40);
+        extra.push_back(0x1p-40 * t.EQKE.row(static_cast<Eigen::Index>(q)).cwiseAbs().maxCoeff());
+      }
+    }
+    cw = conservative_weights(t, w, extra);
+    recheck.cw = &cw;
+    recheck.threshold = -0x1p-34 * scale;
+  }
   std::vector<std::vector<SubcubicBlock>> per_m(static_cast<size_t>(v));
   int threads = options.threads > 0
                     ? options.threads
@@ -291,7 +374,7 @@ SubcubicSearchResult subcubic_search(const PathTables& t, const ModelWeights& w,
   auto work = [&] {
     for (int64_t m; (m = next.fetch_sub(1)) >= 0;) {
       per_m[static_cast<size_t>(m)] =
-          MaxSearch(t, qw, eu, m, threshold, options.attention, ratio_lo, ratio_hi).run();
+          MaxSearch(t, qw, eu, m, threshold, options.attention, ratio_lo, ratio_hi, recheck).run();
     }
   };
   std::vector<std::thread> pool;

@@ -52,6 +52,9 @@ struct SubcubicSearchOptions {
   std::vector<double> eqke_residual;
   int threads = 0;       // 0 = hardware concurrency
   double margin = 1e-9;  // relative safety margin (see above)
+  // Re-check every row with enclosures of the checker's weights (conservative_weights.hpp), so that
+  // sharp attention never yields a row the checker rejects; changes nothing for moderate scores.
+  bool recheck = true;
 };
 
 struct SubcubicSearchResult {

@@ -24,11 +24,17 @@ Params Params::zeros_like(const Params& p) {
   z.V = RowMatrix::Zero(p.V.rows(), p.V.cols());
   z.O = RowMatrix::Zero(p.O.rows(), p.O.cols());
   z.U = RowMatrix::Zero(p.U.rows(), p.U.cols());
+  for (size_t i = 0; i < 5; ++i) {
+    const RowMatrix& b = *p.biases()[i];
+    *z.biases()[i] = RowMatrix::Zero(b.rows(), b.cols());
+  }
   return z;
 }
 
 std::vector<RowMatrix*> Params::all() { return {&E, &P, &Q, &K, &V, &O, &U}; }
 std::vector<const RowMatrix*> Params::all() const { return {&E, &P, &Q, &K, &V, &O, &U}; }
+std::vector<RowMatrix*> Params::biases() { return {&bQ, &bK, &bV, &bO, &bU}; }
+std::vector<const RowMatrix*> Params::biases() const { return {&bQ, &bK, &bV, &bO, &bU}; }
 
 TrainRng::TrainRng(uint64_t seed, uint64_t stream) {
   // std::seed_seq's output is specified by the standard, so this is portable.
@@ -104,6 +110,7 @@ struct ChunkResult {
   RowMatrix dE, dP;          // direct path: d loss / d residual at the last position, scattered
   RowMatrix GQ, GK, GV;      // [v, d_head]: d loss / d (E W) rows
   RowMatrix HQ, HK, HV;      // [k, d_head]: d loss / d (P W) rows
+  RowMatrix gbQ, gbK, gbV, gbO, gbU;  // bias gradients (1-row)
 
   void zero(const Params& w) {
     const Eigen::Index v = w.E.rows(), k = w.P.rows(), d = w.E.cols(), dh = w.Q.cols();
@@ -113,11 +120,15 @@ struct ChunkResult {
     dP = RowMatrix::Zero(k, d);
     GQ = GK = GV = RowMatrix::Zero(v, dh);
     HQ = HK = HV = RowMatrix::Zero(k, dh);
+    gbQ = gbK = gbV = RowMatrix::Zero(1, dh);
+    gbO = RowMatrix::Zero(1, d);
+    gbU = RowMatrix::Zero(1, w.U.cols());
   }
   void add(const ChunkResult& o) {
     loss_sum += o.loss_sum;
     gU += o.gU, gO += o.gO, dE += o.dE, dP += o.dP;
     GQ += o.GQ, GK += o.GK, GV += o.GV, HQ += o.HQ, HK += o.HK, HV += o.HV;
+    gbQ += o.gbQ, gbK += o.gbK, gbV += o.gbV, gbO += o.gbO, gbU += o.gbU;
   }
 };
 
@@ -137,19 +148,22 @@ void chunk_pass(const Params& w, const Projections& pr, const int32_t* tokens, i
   // Attention of the last position, mixed values z, final residual h, logits.
   RowMatrix q(nb, dh), A(nb, kk), z = RowMatrix::Zero(nb, dh), h(nb, w.E.cols());
   for (Eigen::Index b = 0; b < nb; ++b) {
-    q.row(b) = pr.EQ.row(token(b, last)) + pr.PQ.row(last);
+    // Biases (zero unless trained: adding 0.0 is exact, so the paper's recipe is unchanged).
+    q.row(b) = pr.EQ.row(token(b, last)) + pr.PQ.row(last) + w.bQ;
     for (Eigen::Index p = 0; p < kk; ++p) {
-      A(b, p) = q.row(b).dot(pr.EK.row(token(b, p)) + pr.PK.row(p)) / scale;
+      A(b, p) = q.row(b).dot(pr.EK.row(token(b, p)) + pr.PK.row(p) + w.bK) / scale;
     }
     A.row(b) = (A.row(b).array() - A.row(b).maxCoeff()).exp().matrix();
     A.row(b) /= A.row(b).sum();
     for (Eigen::Index p = 0; p < kk; ++p) {
-      z.row(b) += A(b, p) * (pr.EV.row(token(b, p)) + pr.PV.row(p));
+      z.row(b) += A(b, p) * (pr.EV.row(token(b, p)) + pr.PV.row(p) + w.bV);
     }
     h.row(b) = w.E.row(token(b, last)) + w.P.row(last);
   }
   h.noalias() += z * w.O;
+  h.rowwise() += w.bO.row(0);
   RowMatrix probs = h * w.U;  // logits, then softmax probabilities in place
+  probs.rowwise() += w.bU.row(0);
 
   std::vector<Eigen::Index> labels(static_cast<size_t>(nb));
   for (Eigen::Index b = 0; b < nb; ++b) {
@@ -173,6 +187,9 @@ void chunk_pass(const Params& w, const Projections& pr, const int32_t* tokens, i
   const RowMatrix dh_resid = dlogits * w.U.transpose();  // [B, d]
   out.gO.noalias() += z.transpose() * dh_resid;
   const RowMatrix dz = dh_resid * w.O.transpose();       // [B, d_head]
+  out.gbU += dlogits.colwise().sum();
+  out.gbO += dh_resid.colwise().sum();
+  out.gbV += dz.colwise().sum();  // value_p = ... + b_V and the attention sums to 1
 
   Eigen::RowVectorXd dA(kk), dq(dh);
   for (Eigen::Index b = 0; b < nb; ++b) {
@@ -180,7 +197,7 @@ void chunk_pass(const Params& w, const Projections& pr, const int32_t* tokens, i
     out.dE.row(tq) += dh_resid.row(b);
     out.dP.row(last) += dh_resid.row(b);
     for (Eigen::Index p = 0; p < kk; ++p) {
-      dA(p) = dz.row(b).dot(pr.EV.row(token(b, p)) + pr.PV.row(p));
+      dA(p) = dz.row(b).dot(pr.EV.row(token(b, p)) + pr.PV.row(p) + w.bV);
       // d loss / d value_p = A_p dz
       out.GV.row(token(b, p)) += A(b, p) * dz.row(b);
       out.HV.row(p) += A(b, p) * dz.row(b);
@@ -189,12 +206,14 @@ void chunk_pass(const Params& w, const Projections& pr, const int32_t* tokens, i
     dq.setZero();
     for (Eigen::Index p = 0; p < kk; ++p) {
       const double dscore = A(b, p) * (dA(p) - mean) / scale;  // softmax backward, then 1/scale
-      dq += dscore * (pr.EK.row(token(b, p)) + pr.PK.row(p));
+      dq += dscore * (pr.EK.row(token(b, p)) + pr.PK.row(p) + w.bK);
       out.GK.row(token(b, p)) += dscore * q.row(b);
       out.HK.row(p) += dscore * q.row(b);
+      out.gbK += dscore * q.row(b);
     }
     out.GQ.row(tq) += dq;
     out.HQ.row(last) += dq;
+    out.gbQ += dq;
   }
 }
 
@@ -218,6 +237,10 @@ Params init_params(const TrainConfig& c) {
   for (RowMatrix* m : p.all()) {
     for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = std_dev * rng.normal();
   }
+  // Biases start at zero (TransformerLens's init), whether trained or not.
+  p.bQ = p.bK = p.bV = RowMatrix::Zero(1, d);
+  p.bO = RowMatrix::Zero(1, d);
+  p.bU = RowMatrix::Zero(1, v);
   return p;
 }
 
@@ -279,6 +302,11 @@ double loss_and_gradient(const Params& params, const std::vector<int32_t>& token
     grad->P.noalias() += total.HQ * w.Q.transpose();
     grad->P.noalias() += total.HK * w.K.transpose();
     grad->P.noalias() += total.HV * w.V.transpose();
+    grad->bQ = total.gbQ;
+    grad->bK = total.gbK;
+    grad->bV = total.gbV;
+    grad->bO = total.gbO;
+    grad->bU = total.gbU;
   }
   return total.loss_sum * inv_total;
 }
@@ -298,6 +326,12 @@ void AdamW::update(Params& params, const Params& grad, const TrainConfig& c) {
   auto gs = grad.all();
   auto ms = m.all();
   auto vs = v.all();
+  if (c.train_biases) {  // the same rule for the biases, after the matrices
+    for (auto* b : params.biases()) ps.push_back(b);
+    for (auto* b : grad.biases()) gs.push_back(b);
+    for (auto* b : m.biases()) ms.push_back(b);
+    for (auto* b : v.biases()) vs.push_back(b);
+  }
   for (size_t i = 0; i < ps.size(); ++i) {
     RowMatrix& p = *ps[i];
     const RowMatrix& g = *gs[i];
@@ -335,11 +369,18 @@ ModelWeights export_weights(const Params& p, const TrainConfig& c) {
   w.W_V = pack(p.V);
   w.W_O = pack(p.O);
   w.W_U = pack(p.U);
-  w.b_Q.assign(static_cast<size_t>(c.d_model), 0.0);
-  w.b_K.assign(static_cast<size_t>(c.d_model), 0.0);
-  w.b_V.assign(static_cast<size_t>(c.d_model), 0.0);
-  w.b_O.assign(static_cast<size_t>(c.d_model), 0.0);
-  w.b_U.assign(static_cast<size_t>(c.v), 0.0);
+  const auto bias = [&](const RowMatrix& b, int64_t n) {
+    std::vector<double> out(static_cast<size_t>(n), 0.0);
+    if (!c.train_biases || b.size() != n) return out;  // the paper's recipe: exactly zero
+    for (int64_t i = 0; i < n; ++i)
+      out[static_cast<size_t>(i)] = static_cast<double>(static_cast<float>(b.data()[i]));
+    return out;
+  };
+  w.b_Q = bias(p.bQ, c.d_model);
+  w.b_K = bias(p.bK, c.d_model);
+  w.b_V = bias(p.bV, c.d_model);
+  w.b_O = bias(p.bO, c.d_model);
+  w.b_U = bias(p.bU, c.v);
   return w;
 }
 

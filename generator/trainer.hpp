@@ -2,7 +2,8 @@
 // i.i.d. uniform tokens, cross-entropy on the last position's logits (labels = max token),
 // AdamW (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01 on every W_*), batch 128,
 // 3000 steps, every W_* initialised N(0, 0.8/sqrt(d_model)), biases fixed at zero (not trained,
-// not decayed, not stored in the optimiser).
+// not decayed, not stored in the optimiser) unless `train_biases` (then they start at zero and are
+// trained and decayed like the weights; the weights' random numbers are the same either way).
 //
 // Deterministic: the same config gives the same bytes for every thread count, because each batch
 // is cut into fixed chunks (independent of the thread count) whose gradients are summed in chunk
@@ -38,6 +39,9 @@ struct TrainConfig {
   int threads = 0;           // 0 = hardware concurrency; never changes the result
   bool progress = false;     // step / loss / elapsed lines on stderr
   int64_t progress_every = 0;  // steps between progress lines; 0 = steps / 10 (1: every step)
+  // Also train b_Q, b_K, b_V, b_O, b_U (initialised to zero, decayed like the weights, as one
+  // torch AdamW parameter group would). Off by default: the paper's recipe fixes them at zero.
+  bool train_biases = false;
 };
 
 // Trainable weights, shapes as in ModelWeights (d_head = d_model).
@@ -49,11 +53,18 @@ struct Params {
   RowMatrix V;  // [d, d]
   RowMatrix O;  // [d, d]
   RowMatrix U;  // [d, v]
+  // Biases as 1-row matrices (zero unless TrainConfig::train_biases).
+  RowMatrix bQ, bK, bV;  // [1, d_head]
+  RowMatrix bO;          // [1, d]
+  RowMatrix bU;          // [1, v]
 
   static Params zeros_like(const Params& p);
   // The seven matrices in a fixed order (init order, optimiser order).
   std::vector<RowMatrix*> all();
   std::vector<const RowMatrix*> all() const;
+  // The five biases in a fixed order (optimiser order, after the matrices).
+  std::vector<RowMatrix*> biases();
+  std::vector<const RowMatrix*> biases() const;
 };
 
 // Portable random numbers for training: uniform tokens and standard normals.
@@ -92,10 +103,10 @@ struct TrainStats {
 };
 
 // The whole recipe; returns float32-rounded weights ready for save_model (task "max-of-k",
-// k, v, seed set; zero biases).
+// k, v, seed set; zero biases unless config.train_biases).
 ModelWeights train_model(const TrainConfig& config, TrainStats* stats = nullptr);
 
-// Rounds to float32 and packs into ModelWeights with zero biases.
+// Rounds to float32 and packs into ModelWeights (biases as trained: zero by default).
 ModelWeights export_weights(const Params& params, const TrainConfig& config);
 
 }  // namespace mechcert

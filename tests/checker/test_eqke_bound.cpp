@@ -46,7 +46,7 @@ std::vector<std::vector<double>> hint_family(int64_t v, uint64_t seed) {
   for (int64_t i = 0; i < v; ++i) {
     random[static_cast<size_t>(i)] = test::fixture_value(state);
     alternating[static_cast<size_t>(i)] = i % 2 ? -0x1.8p+3 : 0x1p-7;
-    tiny[static_cast<size_t>(i)] = 0x1.3p-30 * (i + 1);
+    tiny[static_cast<size_t>(i)] = 0x1.3p-30 * static_cast<double>(i + 1);
     large[static_cast<size_t>(i)] = i == 0 ? 0x1p+10 : -0x1.fp+9;
   }
   onehot[static_cast<size_t>(v / 2)] = 1;

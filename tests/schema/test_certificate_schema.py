@@ -134,6 +134,11 @@ MUTATIONS = [
     ("c = 0 with gap 2", "subcubic-mean", lambda d: set_path(gap_blocks(d), [first(gap_blocks(d), lambda b: b[1] == 0 and b[0] >= 2), 3, 0, 1], 2)),
     ("row of 3", "subcubic-mean", lambda d: gap_blocks(d)[0][3][0].append(1)),
     ("drop_average with avg != 0", "subcubic-drop", lambda d: set_path(gap_blocks(d), [0, 2], "0x1p-3")),
+    # hybrid (SPEC.md 10.1): the residue is never listed by the certificate
+    ("hybrid without its residue step", "hybrid", lambda d: d["steps"].pop(2)),
+    ("residue step listing inputs", "hybrid", lambda d: set_path(d, ["steps", 2, "inputs"], [[0, 0, 0]])),
+    ("residue step as brute-force", "hybrid", lambda d: set_path(d, ["steps", 2, "kind"], "brute-force")),
+    ("hybrid steps of cubic", "hybrid", lambda d: set_path(d, ["strategy"], "cubic")),
 ]
 
 
@@ -197,6 +202,7 @@ def main():
         bases = {
             "brute-force": produced.get("brute-force"),
             "cubic": produced.get("cubic"),
+            "hybrid": produced.get("hybrid/cubic+brute-force"),
             "subcubic-mean": next((d for n, d in produced.items()
                                    if n.startswith("subcubic/") and "/mean_query+diff/" in n), None),
             "subcubic-drop": next((d for n, d in produced.items()

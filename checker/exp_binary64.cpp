@@ -48,11 +48,9 @@ Exp64Constants derive() {
     mpfr_ui_div(a, 1, b, MPFR_RNDU);
     c.coef_hi[i] = mpfr_get_d(a, MPFR_RNDU);
   }
-  // Remainder: e^ρ ρ^(n+1) / (n+1)!, rounded up at every step.
+  // Remainder factor: e^ρ / (n+1)!, rounded up at every step.
   mpfr_set_d(a, kReducedBound, MPFR_RNDN);  // exact (a binary64)
-  mpfr_exp(b, a, MPFR_RNDU);
-  mpfr_pow_ui(a, a, static_cast<unsigned long>(kDegree + 1), MPFR_RNDU);
-  mpfr_mul(a, a, b, MPFR_RNDU);
+  mpfr_exp(a, a, MPFR_RNDU);
   mpfr_fac_ui(b, static_cast<unsigned long>(kDegree + 1), MPFR_RNDN);  // exact
   mpfr_div(a, a, b, MPFR_RNDU);
   c.remainder = mpfr_get_d(a, MPFR_RNDU);
@@ -107,8 +105,13 @@ inline Interval exp_point_up(const Exp64Constants& c, double t) {
     }
     return Interval{lo, hi};
   };
-  const double y_lo = sub_down(horner(r_lo).lo, c.remainder);  // <= exp(r_lo) <= exp(r)
-  const double y_hi = add_up(horner(r_hi).hi, c.remainder);    // >= exp(r_hi) >= exp(r)
+  // Remainder bound at a point: e^ρ / 15! · |r|^15, every product rounded up (0 at r = 0).
+  auto remainder_up = [&](double r) {
+    const double a = std::fabs(r), a2 = a * a, a4 = a2 * a2, a8 = a4 * a4;
+    return c.remainder * (a8 * (a4 * (a2 * a)));
+  };
+  const double y_lo = sub_down(horner(r_lo).lo, remainder_up(r_lo));  // <= exp(r_lo) <= exp(r)
+  const double y_hi = add_up(horner(r_hi).hi, remainder_up(r_hi));    // >= exp(r_hi) >= exp(r)
   return {y_lo > 0 ? scale_pow2(y_lo, k, true) : 0.0, scale_pow2(y_hi, k, false)};
 }
 

@@ -22,7 +22,7 @@ struct Exp64Constants {
   double ln2_tail_lo = 0, ln2_tail_hi = 0;  // ln2_tail_lo <= ln 2 − ln2_head <= ln2_tail_hi
   double inv_ln2 = 0;                  // ≈ 1/ln 2 (only chooses k; soundness does not depend on it)
   double coef_lo[15] = {}, coef_hi[15] = {};  // coef_lo[i] <= 1/i! <= coef_hi[i]
-  double remainder = 0;                // >= e^ρ ρ^15 / 15!, ρ = kReducedBound
+  double remainder = 0;                // >= e^ρ / 15!: |exp(r) − P(r)| <= remainder · |r|^15
 };
 inline constexpr double kReducedBound = 0.375;  // |r| <= ρ after the reduction (SPEC 3.7)
 const Exp64Constants& exp64_constants();

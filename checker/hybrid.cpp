@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -129,47 +130,107 @@ class ResidueWalk {
   std::vector<uint8_t> in_;            // [k, k]: in_[j*k + c] for the prefix of length j
 };
 
-// Leaves decided by Lemma B on prefix sums (SPEC 4.3 step 5): level j holds the rounded-up sums of
-// the query position's rows and positions 0..j-1. PRECONDITION: FE_UPWARD.
-struct LemmaBVisitor {
-  const BruteForceQueryTables& t;
-  std::vector<double> sums;  // [k, 2·vo]: up then neg per level
-  int64_t depth = 0, m = 0;  // m: the max token being walked (set by the walk)
-  uint64_t prefixes = 0, leaves = 0, certified = 0;
-
-  LemmaBVisitor(const BruteForceQueryTables& tables, int64_t k, int64_t q)
-      : t(tables), sums(static_cast<size_t>(k * 2 * tables.vo)) {
-    const double* up = t.up_row(k - 1, q);
-    const double* neg = t.neg_row(k - 1, q);
-    for (int64_t x = 0; x < t.vo; ++x) {
-      sums[static_cast<size_t>(x)] = up[x];
-      sums[static_cast<size_t>(t.vo + x)] = neg[x];
+// Largest and second largest entry of a row and where the largest is: max_{x != m} in O(1).
+struct Top2 {
+  double first = -HUGE_VAL, second = -HUGE_VAL;
+  int64_t at = -1;
+  double except(int64_t m) const { return at == m ? second : first; }
+};
+Top2 top2(const double* row, int64_t n) {
+  Top2 t;
+  for (int64_t x = 0; x < n; ++x) {
+    if (row[x] > t.first) {
+      t.second = t.first;
+      t.first = row[x];
+      t.at = x;
+    } else if (row[x] > t.second) {
+      t.second = row[x];
     }
   }
-  double* level(int64_t j) { return &sums[static_cast<size_t>(j * 2 * t.vo)]; }
-  // Within one max token m only neg[m] is ever read (the threshold of Lemma B): the other
-  // entries of the neg sums are not updated.
+  return t;
+}
+
+// Leaves decided by Lemma B on prefix sums (SPEC 4.3 step 5, 10.4): level j holds the rounded-up
+// sums of the query position's rows and positions 0..j-1 -- materialised only when a leaf below
+// needs them -- and, always, bound[j] >= max_{x != m} of those sums and neg[j] (entry m of the
+// neg sums). A leaf whose quick bound up(bound + max_{x != m} row) is below the threshold is
+// certified without its sums (Lemma H2); the others get the full test of Lemma B, on exactly the
+// sums the eager computation would have formed. PRECONDITION: FE_UPWARD.
+struct LemmaBVisitor {
+  const BruteForceQueryTables& t;
+  int64_t k, q;
+  std::vector<Top2> rows;     // [k*v]: top2 of every up row
+  std::vector<double> sums;   // [k, vo]: up sums per level (valid up to `materialised`)
+  std::vector<double> bound, neg_m;  // [k]
+  std::vector<double> neg_buffer;    // [vo]: only entry m is meaningful
+  std::vector<int64_t> pos, token;   // [k]: what level j+1 added
+  int64_t depth = 0, materialised = 0, m = 0;
+  uint64_t prefixes = 0, leaves = 0, certified = 0, full_tests = 0, sum_vectors = 0;
+
+  LemmaBVisitor(const BruteForceQueryTables& tables, int64_t k_, int64_t q_)
+      : t(tables), k(k_), q(q_), rows(static_cast<size_t>(k_ * tables.v)),
+        sums(static_cast<size_t>(k_ * tables.vo)), bound(static_cast<size_t>(k_)),
+        neg_m(static_cast<size_t>(k_)), neg_buffer(static_cast<size_t>(tables.vo)), pos(static_cast<size_t>(k_)), token(static_cast<size_t>(k_)) {
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t tok = 0; tok < t.v; ++tok)
+        rows[static_cast<size_t>(p * t.v + tok)] = top2(t.up_row(p, tok), t.vo);
+    const double* up = t.up_row(k - 1, q);
+    for (int64_t x = 0; x < t.vo; ++x) sums[static_cast<size_t>(x)] = up[x];
+  }
+  double* level(int64_t j) { return &sums[static_cast<size_t>(j * t.vo)]; }
+  const Top2& row_top(int64_t p, int64_t tok) const { return rows[static_cast<size_t>(p * t.v + tok)]; }
+  void begin_max(int64_t max_token) {
+    m = max_token;
+    depth = 0;
+    materialised = 0;
+    bound[0] = row_top(k - 1, q).except(m);
+    neg_m[0] = t.neg_row(k - 1, q)[m];
+  }
   void push(int64_t p, int64_t tok) {
-    const double* cur = level(depth);
-    double* nxt = level(depth + 1);
-    const double* ru = t.up_row(p, tok);
-    for (int64_t x = 0; x < t.vo; ++x) nxt[x] = cur[x] + ru[x];
-    nxt[t.vo + m] = cur[t.vo + m] + t.neg_row(p, tok)[m];
+    const auto j = static_cast<size_t>(depth);
+    bound[j + 1] = bound[j] + row_top(p, tok).except(m);  // rounded up: monotone
+    neg_m[j + 1] = neg_m[j] + t.neg_row(p, tok)[m];
+    pos[j] = p;
+    token[j] = tok;
     ++depth;
+    if (materialised > depth - 1) materialised = depth - 1;  // level `depth` is new
     ++prefixes;
   }
-  void pop() { --depth; }
-  void begin_max(int64_t max_token) { m = max_token; }
+  void pop() {
+    --depth;
+    if (materialised > depth) materialised = depth;
+  }
+  void materialise() {
+    for (; materialised < depth; ++materialised) {
+      const auto j = static_cast<size_t>(materialised);
+      const double* cur = level(materialised);
+      double* nxt = level(materialised + 1);
+      const double* ru = t.up_row(pos[j], token[j]);
+      for (int64_t x = 0; x < t.vo; ++x) nxt[x] = cur[x] + ru[x];
+      ++sum_vectors;
+    }
+  }
   void leaf(int64_t p, int64_t tok, int64_t max_token) {
-    double* cur = level(depth);
     ++leaves;
-    certified += brute_force_input_certified(t, cur, cur + t.vo, p, tok, max_token);
+    const auto j = static_cast<size_t>(depth);
+    // SPEC 10.4 Lemma H2: every U_x <= up(bound + max_{x != m} row) < threshold.
+    const double threshold = -(neg_m[j] + t.neg_row(p, tok)[max_token]);
+    if (bound[j] + row_top(p, tok).except(max_token) < threshold) {
+      ++certified;
+      return;
+    }
+    ++full_tests;
+    materialise();
+    double* cur = level(depth);
+    // Lemma B reads entry m of the neg sums only.
+    neg_buffer[static_cast<size_t>(max_token)] = neg_m[j];
+    certified += brute_force_input_certified(t, cur, neg_buffer.data(), p, tok, max_token);
   }
 };
 
 struct QuerySlot {
   bool built = false;  // the query's brute-force tables were built
-  uint64_t prefixes = 0, leaves = 0, certified = 0, examined = 0;
+  uint64_t prefixes = 0, leaves = 0, certified = 0, examined = 0, full_tests = 0, sum_vectors = 0;
 };
 
 __attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t q,
@@ -181,6 +242,8 @@ __attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t 
   slot.leaves = visit.leaves;
   slot.certified = visit.certified;
   slot.examined = walk.examined;
+  slot.full_tests = visit.full_tests;
+  slot.sum_vectors = visit.sum_vectors;
 }
 
 // For the tests: the inputs themselves.
@@ -245,8 +308,11 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
     out.certified += s.certified;
     if (s.built) out.ops += tables.query_ops;
     any = any || s.built;
-    out.ops.interval_add += s.prefixes * (VO + 1) + s.leaves * (VO + 2);
-    out.ops.compare += s.leaves * (VO + 1);
+    // Per query: top2 of k·v rows; per prefix two bounds; per leaf the quick test; per full
+    // test Lemma B's own cost; per materialised prefix one vector of sums.
+    if (s.built) out.ops.compare += K * static_cast<uint64_t>(v) * 2 * VO;
+    out.ops.interval_add += s.prefixes * 2 + s.leaves * 2 + s.full_tests * (VO + 2) + s.sum_vectors * VO;
+    out.ops.compare += s.leaves + s.full_tests * (VO + 1);
     out.ops.int_op += s.examined * (K + 1) + s.leaves;  // class tests per token or mask word; counter
   }
   if (any) out.ops += tables.shared_ops;

@@ -55,7 +55,9 @@ class ResidueWalk {
         walk(0, 0);
       }
   }
-  uint64_t examined = 0;  // (prefix, token) pairs looked at: the integer work charged
+  // The integer work charged (SPEC 10.5): O(1) steps at the last position (a token, or a mask
+  // word), O(k) steps above it (a child's class flags and its residue test).
+  uint64_t leaf_steps = 0, inner_steps = 0;
 
  private:
   bool start(int64_t m) {
@@ -83,42 +85,65 @@ class ResidueWalk {
   void walk(int64_t j, int64_t a) {
     const uint8_t* in = &in_[static_cast<size_t>(j * k_)];
     if (j == k_ - 2) {  // last free position: the leaves
-      ++examined;  // tok = m: the class of c = a
+      ++leaf_steps;  // tok = m: the class of c = a
       const CubicCase* row_m = row_[static_cast<size_t>(a)];
       if (!(row_m && in[a])) visit_.leaf(j, m_, m_);
       const int64_t c = a + 1;  // tok < m
       if (c > cmax_ || m_ == 0) return;
       const CubicCase* row = row_[static_cast<size_t>(c)];
       if (!row || !in[c]) {  // no value < m completes a class input
-        examined += static_cast<uint64_t>(m_);
+        leaf_steps += static_cast<uint64_t>(m_);
         for (int64_t tok = 0; tok < m_; ++tok) visit_.leaf(j, tok, m_);
         return;
       }
       for (size_t word = 0; word < row->bits.size(); ++word) {  // the values outside S
-        ++examined;
+        ++leaf_steps;
         uint64_t out = ~row->bits[word];
         const int64_t base = static_cast<int64_t>(word) * 64;
         if (m_ - base < 64) out &= (uint64_t{1} << (m_ - base)) - 1;  // only values < m
         for (; out != 0; out &= out - 1) {
-          ++examined;
+          ++leaf_steps;
           visit_.leaf(j, base + __builtin_ctzll(out), m_);
         }
       }
       return;
     }
     uint8_t* next = &in_[static_cast<size_t>((j + 1) * k_)];
-    for (int64_t tok = 0; tok <= m_; ++tok) {
-      ++examined;
-      const int64_t a2 = a + (tok < m_ ? 1 : 0);
-      if (a2 > cmax_) continue;
+    auto enter = [&](int64_t tok, int64_t a2) {
+      ++inner_steps;
       for (int64_t c = 0; c < k_; ++c) {
         const CubicCase* row = row_[static_cast<size_t>(c)];
         next[c] = tok == m_ ? in[c] : (c >= a2 && row && in[c] && row->contains(tok));
       }
-      if (!residue_below(j + 1, a2, next)) continue;
+      if (!residue_below(j + 1, a2, next)) return;
       visit_.push(j, tok);
       walk(j + 1, a2);
       visit_.pop();
+    };
+    enter(m_, a);  // tok = m: same a
+    const int64_t a2 = a + 1;  // tok < m
+    if (a2 > cmax_ || m_ == 0) return;
+    // Which tok < m can have a residue completion? If for some b >= 0 (c = a2 + b <= cmax) the row
+    // is missing, an earlier value is outside S_c, or (b >= 1) S_c is not full, every tok may
+    // (residue_below decides); otherwise exactly the tok outside S_{a2} (the b = 0 completion).
+    const int64_t free = k_ - 2 - j;  // positions after j
+    bool every = false;
+    for (int64_t b = 0; b <= free && a2 + b <= cmax_ && !every; ++b) {
+      const CubicCase* row = row_[static_cast<size_t>(a2 + b)];
+      every = !row || !in[a2 + b] || (b >= 1 && row->size < m_);
+    }
+    ++inner_steps;
+    if (every) {
+      for (int64_t tok = 0; tok < m_; ++tok) enter(tok, a2);
+      return;
+    }
+    const CubicCase* row = row_[static_cast<size_t>(a2)];
+    for (size_t word = 0; word < row->bits.size(); ++word) {  // the values outside S_{a2}
+      ++leaf_steps;
+      uint64_t out = ~row->bits[word];
+      const int64_t base = static_cast<int64_t>(word) * 64;
+      if (m_ - base < 64) out &= (uint64_t{1} << (m_ - base)) - 1;
+      for (; out != 0; out &= out - 1) enter(base + __builtin_ctzll(out), a2);
     }
   }
 
@@ -230,7 +255,8 @@ struct LemmaBVisitor {
 
 struct QuerySlot {
   bool built = false;  // the query's brute-force tables were built
-  uint64_t prefixes = 0, leaves = 0, certified = 0, examined = 0, full_tests = 0, sum_vectors = 0;
+  uint64_t prefixes = 0, leaves = 0, certified = 0, leaf_steps = 0, inner_steps = 0, full_tests = 0,
+           sum_vectors = 0;
 };
 
 __attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t q,
@@ -241,7 +267,8 @@ __attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t 
   slot.prefixes = visit.prefixes;
   slot.leaves = visit.leaves;
   slot.certified = visit.certified;
-  slot.examined = walk.examined;
+  slot.leaf_steps = walk.leaf_steps;
+  slot.inner_steps = walk.inner_steps;
   slot.full_tests = visit.full_tests;
   slot.sum_vectors = visit.sum_vectors;
 }
@@ -313,7 +340,7 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
     if (s.built) out.ops.compare += K * static_cast<uint64_t>(v) * 2 * VO;
     out.ops.interval_add += s.prefixes * 2 + s.leaves * 2 + s.full_tests * (VO + 2) + s.sum_vectors * VO;
     out.ops.compare += s.leaves + s.full_tests * (VO + 1);
-    out.ops.int_op += s.examined * (K + 1) + s.leaves;  // class tests per token or mask word; counter
+    out.ops.int_op += s.leaf_steps + s.inner_steps * 2 * K + s.leaves;  // walk; counter
   }
   if (any) out.ops += tables.shared_ops;
   out.ops.int_op += static_cast<uint64_t>(v) * v * K + cases.size() + slots.size() * v * K;  // index, any()

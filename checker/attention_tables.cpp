@@ -1,15 +1,12 @@
 #include "checker/attention_tables.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <stdexcept>
-#include <thread>
-
-#include <mpfr.h>
 
 #include "checker/check.hpp"
 #include "checker/eqke_peeling.hpp"
 #include "checker/exp_bounds.hpp"
+#include "checker/parallel.hpp"
 #include "checker/path_terms.hpp"
 
 namespace mechcert {
@@ -29,21 +26,9 @@ IntervalMatrix exp_rows_shifted_to_max(const IntervalMatrix& x, int64_t d_head, 
   }
   IntervalMatrix out(x.rows, x.cols);
   const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, x.rows));
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
-  auto work = [&](int64_t part) {
-    try {
-      exp_shifted_enclose_rows(x, shift, d_head, x.rows * part / n, x.rows * (part + 1) / n, out);
-    } catch (...) {
-      errors[static_cast<size_t>(part)] = std::current_exception();
-    }
-    if (part > 0) mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread constant caches
-  };
-  std::vector<std::thread> pool;
-  for (int64_t part = 1; part < n; ++part) pool.emplace_back(work, part);
-  work(0);
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  run_parts(n, [&](int64_t part) {
+    exp_shifted_enclose_rows(x, shift, d_head, x.rows * part / n, x.rows * (part + 1) / n, out);
+  });
   return out;
 }
 

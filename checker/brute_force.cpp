@@ -33,16 +33,8 @@ struct Shared {
   ExactMatrix scores;      // [v, k*v]    EQKE[q,t] + EQKP[q,p], column p*v + t (exact)
 };
 
-// Per query q, for position p and key token t (row p*v + t), x = 0..vo-1:
-//   up[x]  >= w_{p,t} * c_{p,t,x}     and   neg[x] >= -w_{p,t} * c_{p,t,x}
-// where w_{p,t} = exp((score - shift_q) / sqrt(d_head)) and c = EU[q,x] + EVOU[t,x] + PVOU[p,x].
-struct QueryTables {
-  int64_t v = 0, vo = 0;
-  SimdPath simd = SimdPath::scalar;
-  std::vector<double> up, neg;  // [k*v, vo]
-  const double* up_row(int64_t p, int64_t t) const { return &up[static_cast<size_t>((p * v + t) * vo)]; }
-  const double* neg_row(int64_t p, int64_t t) const { return &neg[static_cast<size_t>((p * v + t) * vo)]; }
-};
+// Per query q: the tables of SPEC 4.3 step 4 (checker/brute_force.hpp).
+using QueryTables = BruteForceQueryTables;
 
 // Enclosures of the attention weights w_{p,t} for query q, shifted by the exact maximum score of
 // the row so every weight is <= 1 (no overflow). Runs in round-to-nearest (MPFR only).
@@ -142,6 +134,15 @@ SimdPath resolve(SimdPath path) {
 #endif
 }
 
+// Lemma B for one input: position p holds tok, `up`/`neg` the sums of the other positions.
+// PRECONDITION: FE_UPWARD.
+inline bool input_certified_up(const QueryTables& t, const double* up, const double* neg, int64_t p,
+                               int64_t tok, int64_t m) {
+  // threshold <= W * logit_m: the exact negation of an upper bound of -W * logit_m.
+  const double threshold = -(neg[m] + t.neg_row(p, tok)[m]);
+  return all_below(t.simd, up, t.up_row(p, tok), t.vo, m, threshold);
+}
+
 // The last free position (k-2), fused with the test. `up`/`neg` are the rounded-up sums over the
 // query position and positions 0..k-3; m_prefix their maximum token (and q).
 // PRECONDITION: FE_UPWARD.
@@ -149,12 +150,8 @@ __attribute__((noinline)) uint64_t count_last_position_up(const QueryTables& t, 
                                                           const double* up, const double* neg,
                                                           int64_t m_prefix) {
   uint64_t count = 0;
-  for (int64_t tok = 0; tok < t.v; ++tok) {
-    const int64_t m = tok > m_prefix ? tok : m_prefix;
-    // threshold <= W * logit_m: the exact negation of an upper bound of -W * logit_m.
-    const double threshold = -(neg[m] + t.neg_row(p, tok)[m]);
-    count += all_below(t.simd, up, t.up_row(p, tok), t.vo, m, threshold);
-  }
+  for (int64_t tok = 0; tok < t.v; ++tok)
+    count += input_certified_up(t, up, neg, p, tok, tok > m_prefix ? tok : m_prefix);
   return count;
 }
 
@@ -388,6 +385,49 @@ uint64_t count_query(const Shared& s, int64_t q, OpCounts& extra_ops) {
   return count;
 }
 
+// SPEC 4.3 steps 1 and 3: exact path terms, the enclosed value terms and the exact scores.
+void prepare_shared(Shared& s, const ModelWeights& w, SimdPath simd, OpCounts& ops) {
+  uint64_t paper_flops = 0;  // the paper charges brute force as forward passes only
+  s.v = w.v;
+  s.k = w.k;
+  s.vo = w.v_out;
+  s.d_head = w.file_d_head();  // the attention scale of the file (SPEC 3.6)
+  s.simd = resolve(simd);
+  const ExactPathTerms terms = compute_path_terms(w, ops, paper_flops);
+  s.eu = enclose(terms.EU);
+  // EVOU[t,x] + PVOU[p,x] for every (p, t): exact, then enclosed.
+  {
+    std::vector<int64_t> rows_t, rows_p;
+    for (int64_t p = 0; p < w.k; ++p)
+      for (int64_t t = 0; t < w.v; ++t) {
+        rows_t.push_back(t);
+        rows_p.push_back(p);
+      }
+    s.ovpv = enclose(add(select_rows(terms.EVOU, rows_t), select_rows(terms.PVOU, rows_p)));
+    // scores[q, p*v + t] = EQKE[q, t] + EQKP[q, p]
+    s.scores = add(select_cols(terms.EQKE, rows_t), select_cols(terms.EQKP, rows_p));
+  }
+}
+
+// Op counts of prepare_shared beyond the path terms, and of one query's tables (count_query
+// before the enumeration), by formula. kv = k*v rows of per-query tables.
+OpCounts shared_table_ops(uint64_t v, uint64_t K, uint64_t VO) {
+  OpCounts ops;
+  ops.exact_add += K * v * VO + v * K * v;  // EVOU + PVOU rows; scores
+  ops.enclose += v * VO + K * v * VO;       // EU, EVOU + PVOU
+  return ops;
+}
+OpCounts query_table_ops(uint64_t v, uint64_t K, uint64_t VO) {
+  const uint64_t kv = K * v;
+  OpCounts ops;
+  ops.exact_add += kv + kv;             // max (compares), subtract shift
+  ops.exp += kv;                        // attention weights, all (p, t)
+  ops.interval_add += kv * VO * 2;      // c = EU + (EVOU + PVOU): both endpoints
+  ops.interval_mul += kv * VO * 2;      // upper and negated-lower tables
+  ops.compare += kv * VO * 2;           // sign tests choosing w.lo or w.hi
+  return ops;
+}
+
 uint64_t power(uint64_t base, int64_t exp) {
   uint64_t r = 1;
   for (int64_t i = 0; i < exp; ++i) r *= base;
@@ -427,26 +467,7 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   BruteForceCount result;
   result.total = total;
   Shared s;
-  s.v = w.v;
-  s.k = w.k;
-  s.vo = w.v_out;
-  s.d_head = w.file_d_head();  // the attention scale of the file (SPEC 3.6)
-  s.simd = resolve(simd);
-  const ExactPathTerms terms = compute_path_terms(w, result.ops, result.paper_flops);
-  result.paper_flops = 0;  // the paper charges brute force as forward passes only (below)
-  s.eu = enclose(terms.EU);
-  // EVOU[t,x] + PVOU[p,x] for every (p, t): exact, then enclosed.
-  {
-    std::vector<int64_t> rows_t, rows_p;
-    for (int64_t p = 0; p < w.k; ++p)
-      for (int64_t t = 0; t < w.v; ++t) {
-        rows_t.push_back(t);
-        rows_p.push_back(p);
-      }
-    s.ovpv = enclose(add(select_rows(terms.EVOU, rows_t), select_rows(terms.PVOU, rows_p)));
-    // scores[q, p*v + t] = EQKE[q, t] + EQKP[q, p]
-    s.scores = add(select_cols(terms.EQKE, rows_t), select_cols(terms.EQKP, rows_p));
-  }
+  prepare_shared(s, w, simd, result.ops);
 
   // Queries are independent; each is done by one thread and counted in its own slot, so the sum
   // does not depend on scheduling.
@@ -477,15 +498,9 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
 
   // Op counts by formula (deterministic). kv = k*v rows of per-query tables.
   const uint64_t K = static_cast<uint64_t>(w.k), VO = static_cast<uint64_t>(w.v_out);
-  const uint64_t kv = K * v;
   OpCounts& ops = result.ops;
-  ops.exact_add += kv * VO + v * kv;            // EVOU + PVOU rows; scores
-  ops.exact_add += v * kv + v * kv;             // per query: max (compares), subtract shift
-  ops.enclose += v * VO + kv * VO;              // EU, EVOU + PVOU
-  ops.exp += v * kv;                            // attention weights, all (q, p, t)
-  ops.interval_add += v * kv * VO * 2;          // c = EU + (EVOU + PVOU): both endpoints
-  ops.interval_mul += v * kv * VO * 2;          // upper and negated-lower tables
-  ops.compare += v * kv * VO * 2;               // sign tests choosing w.lo or w.hi
+  ops += shared_table_ops(v, K, VO);
+  for (uint64_t q = 0; q < v; ++q) ops += query_table_ops(v, K, VO);
   // Enumeration: prefix sums at levels 1..k-2 (2 vectors of v_out each), then per input v_out
   // additions and v_out + 1 comparisons, plus 2 additions for the threshold.
   uint64_t prefix_nodes = 0;
@@ -495,6 +510,36 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   ops.int_op += total * 2;                      // running max token, counter
   result.paper_flops = brute_force_paper_flops(w.v, w.k, w.file_d_model(), w.file_d_head(), w.v_out);
   return result;
+}
+
+// --- Lemma B on chosen inputs (checker/brute_force.hpp; SPEC 10) ---
+
+struct BruteForceShared : Shared {};
+
+BruteForceTables::BruteForceTables(const ModelWeights& w, SimdPath simd)
+    : s_(std::make_unique<BruteForceShared>()) {
+  if (w.has_nonzero_bias()) throw std::runtime_error("model has non-zero biases");
+  if (w.v_out < w.v) throw std::runtime_error("d_vocab_out < vocab");
+  prepare_shared(*s_, w, simd, shared_ops);
+  const auto v = static_cast<uint64_t>(w.v), K = static_cast<uint64_t>(w.k),
+             VO = static_cast<uint64_t>(w.v_out);
+  shared_ops += shared_table_ops(v, K, VO);
+  query_ops = query_table_ops(v, K, VO);
+}
+
+BruteForceTables::~BruteForceTables() = default;
+
+BruteForceQueryTables BruteForceTables::query(int64_t q) const {
+  const std::vector<Interval> w = attention_weights(*s_, q);  // round-to-nearest (MPFR)
+  QueryTables t;
+  UpwardRounding upward;
+  build_tables_up(*s_, q, w, t);
+  return t;
+}
+
+bool brute_force_input_certified(const BruteForceQueryTables& t, const double* up,
+                                 const double* neg, int64_t p, int64_t tok, int64_t m) {
+  return input_certified_up(t, up, neg, p, tok, m);
 }
 
 StrategyOutcome check_brute_force(const StrategyInput& in) {

@@ -15,6 +15,8 @@
 // per query instead of one, about 2-3x the time for v = 64, k = 4.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "checker/check.hpp"
 #include "checker/proof_length.hpp"
@@ -47,5 +49,42 @@ uint64_t brute_force_paper_flops(int64_t v, int64_t k, int64_t d, int64_t d_head
 
 // The checker function for strategy "brute-force": steps = [{"kind": "brute-force"}].
 StrategyOutcome check_brute_force(const StrategyInput& in);
+
+// --- Lemma B on inputs chosen by the caller (the hybrid strategies, SPEC 10) ---
+
+// Per query q, for position p and key token t: up_row(p, t)[x] >= w_{p,t} * c_{p,t,x} and
+// neg_row(p, t)[x] >= -w_{p,t} * c_{p,t,x} (SPEC 4.3 step 4).
+struct BruteForceQueryTables {
+  int64_t v = 0, vo = 0;
+  SimdPath simd = SimdPath::scalar;
+  std::vector<double> up, neg;  // [k*v, vo]
+  const double* up_row(int64_t p, int64_t t) const { return &up[static_cast<size_t>((p * v + t) * vo)]; }
+  const double* neg_row(int64_t p, int64_t t) const { return &neg[static_cast<size_t>((p * v + t) * vo)]; }
+};
+
+struct BruteForceShared;  // SPEC 4.3 steps 1 and 3 (defined in brute_force.cpp)
+
+// The query-independent tables of SPEC 4.3 (exact path terms, enclosures, scores), and the
+// per-query tables on demand. Throws like brute_force_certified_count (biases, v_out < v).
+class BruteForceTables {
+ public:
+  explicit BruteForceTables(const ModelWeights& w, SimdPath simd = SimdPath::automatic);
+  ~BruteForceTables();
+  BruteForceTables(const BruteForceTables&) = delete;
+  BruteForceTables& operator=(const BruteForceTables&) = delete;
+  // SPEC 4.3 steps 2 and 4 for query q; sets the rounding mode itself (call in round-to-nearest).
+  BruteForceQueryTables query(int64_t q) const;
+  OpCounts shared_ops;  // steps 1 and 3, incl. the exact path terms
+  OpCounts query_ops;   // steps 2 and 4, charged once per query() call
+
+ private:
+  std::unique_ptr<BruteForceShared> s_;
+};
+
+// Lemma B (SPEC 4.2) for one input with max token m: `up`/`neg` are rounded-up sums of the rows
+// of every position except p, position p holds `tok`. True iff the input is certified.
+// Costs vo + 2 interval_add and vo + 1 compare. PRECONDITION: FE_UPWARD.
+bool brute_force_input_certified(const BruteForceQueryTables& t, const double* up,
+                                 const double* neg, int64_t p, int64_t tok, int64_t m);
 
 }  // namespace mechcert

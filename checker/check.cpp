@@ -4,6 +4,7 @@
 
 #include "checker/brute_force.hpp"
 #include "checker/cubic.hpp"
+#include "checker/hybrid.hpp"
 #include "checker/subcubic.hpp"
 #include "format/bias_fold.hpp"
 
@@ -14,6 +15,7 @@ StrategyCheck find_strategy_check(const std::string& strategy) {
     std::map<std::string, StrategyCheck> t = {
         {"brute-force", &check_brute_force},  // SPEC "Brute force"
         {"cubic", &check_cubic_strategy},     // SPEC "Cubic"
+        {"hybrid/cubic+brute-force", &check_hybrid_cubic_strategy},  // SPEC 10 "Hybrid"
     };
     for (const std::string& name : subcubic_strategy_names())
       t.emplace(name, &check_subcubic_strategy);  // SPEC "Subcubic"

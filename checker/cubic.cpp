@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <exception>
-#include <thread>
 
 #include "checker/fp_environment.hpp"
 #include "checker/interval.hpp"
 #include "checker/order_statistics.hpp"
+#include "checker/parallel.hpp"
 
 namespace mechcert {
 namespace {
@@ -184,21 +183,11 @@ CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& ca
     bounds.push_back(b);
   }
   bounds.push_back(cases.size());
-  std::vector<std::exception_ptr> errors(parts);
-  auto work = [&](size_t part) {
-    try {
-      UpwardRounding guard;
-      verify_rows(t, pos, cases, bounds[part], bounds[part + 1], where);
-    } catch (...) {
-      errors[part] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t part = 1; part < parts; ++part) pool.emplace_back(work, part);
-  work(0);
-  for (auto& th : pool) th.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  run_parts(static_cast<int64_t>(parts), [&](int64_t part) {
+    UpwardRounding guard;
+    verify_rows(t, pos, cases, bounds[static_cast<size_t>(part)],
+                bounds[static_cast<size_t>(part) + 1], where);
+  });
   OpCounts rows;
   count_row_ops(t, cases, rows);
   verdict.ops += rows;
@@ -208,10 +197,7 @@ CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& ca
   return verdict;
 }
 
-StrategyOutcome check_cubic_strategy(const StrategyInput& input) {
-  const Certificate& cert = input.cert;
-  const ModelWeights& w = input.model.weights;
-  expect_step_kinds(cert, {"path-tables", "cubic-classes"});
+CubicSteps read_cubic_steps(const Certificate& cert, const ModelWeights& w) {
   {
     FieldReader r(cert.steps[0], cert.step_path(0));
     r.expect_string("kind", "path-tables");
@@ -222,9 +208,18 @@ StrategyOutcome check_cubic_strategy(const StrategyInput& input) {
   const nlohmann::json& rows = r.array("cases", 0, kMaxCubicRows);
   r.finish();
   const JsonPath where = r.field("cases");
-  const std::vector<CubicCase> cases = parse_cubic_cases(rows, w.v, w.k, where);
-  const std::string prefix = where.file.empty() ? where.path : where.file + ": " + where.path;
-  CubicVerdict verdict = check_cubic(w, cases, prefix, input.threads);
+  CubicSteps out;
+  out.cases = parse_cubic_cases(rows, w.v, w.k, where);
+  out.where = where.file.empty() ? where.path : where.file + ": " + where.path;
+  return out;
+}
+
+StrategyOutcome check_cubic_strategy(const StrategyInput& input) {
+  const Certificate& cert = input.cert;
+  const ModelWeights& w = input.model.weights;
+  expect_step_kinds(cert, {"path-tables", "cubic-classes"});
+  const CubicSteps steps = read_cubic_steps(cert, w);
+  CubicVerdict verdict = check_cubic(w, steps.cases, steps.where, input.threads);
   StrategyOutcome out;
   out.certified = std::move(verdict.count);
   out.ops = verdict.ops;

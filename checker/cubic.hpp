@@ -50,6 +50,15 @@ struct CubicVerdict {
 CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& cases,
                          const std::string& where, int threads = 1);
 
+// Steps 0 and 1 of a certificate, [path-tables, cubic-classes] (SPEC 5.1), parsed and validated;
+// `where` names the case list in messages ("cert.json: steps[1].cases"). Shared by "cubic" and the
+// hybrid strategies (SPEC 10); the caller checks the step kinds' count (expect_step_kinds).
+struct CubicSteps {
+  std::vector<CubicCase> cases;
+  std::string where;
+};
+CubicSteps read_cubic_steps(const Certificate& cert, const ModelWeights& w);
+
 // The strategy "cubic" (SPEC 5.1): steps [path-tables, cubic-classes]; parses, checks, counts.
 StrategyOutcome check_cubic_strategy(const StrategyInput& input);
 

@@ -1,13 +1,71 @@
 #include "checker/exp_bounds.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 
 #include <mpfr.h>
 
+#include "checker/exp_binary64.hpp"
+#include "checker/fp_environment.hpp"
+
 namespace mechcert {
 
 namespace {
+
+std::atomic<ExpMethod> g_method{ExpMethod::binary64};
+
+// sqrt(d) rounded down and up to binary64 (MPFR; round-to-nearest context).
+struct SqrtBounds {
+  double down, up;
+  explicit SqrtBounds(int64_t d_head) {
+    mpfr_t s;
+    mpfr_init2(s, 64);
+    mpfr_set_si(s, static_cast<long>(d_head), MPFR_RNDN);  // exact
+    mpfr_sqrt(s, s, MPFR_RNDD);
+    down = mpfr_get_d(s, MPFR_RNDD);
+    mpfr_set_si(s, static_cast<long>(d_head), MPFR_RNDN);
+    mpfr_sqrt(s, s, MPFR_RNDU);
+    up = mpfr_get_d(s, MPFR_RNDU);
+    mpfr_clear(s);
+  }
+};
+
+// Lemma A3 on a quotient: encloses exp(y / sqrt(d)) for every real y in [num_lo, num_hi]: the
+// quotient's lower end divides by the larger divisor when num_lo >= 0 (else the smaller), the upper
+// end symmetrically. PRECONDITION: FE_UPWARD.
+inline Interval exp_quotient_up(double num_lo, double num_hi, const SqrtBounds& s) {
+  const double t_lo = div_down(num_lo, num_lo >= 0 ? s.up : s.down);
+  const double t_hi = div_up(num_hi, num_hi >= 0 ? s.down : s.up);
+  return exp_enclose_binary64_up(t_lo, t_hi);
+}
+
+// Binary64 path of exp_shifted_enclose_rows (validated arguments). PRECONDITION: FE_UPWARD.
+__attribute__((noinline)) void shifted_rows_binary64_up(const IntervalMatrix& x,
+                                                        const std::vector<double>& shift,
+                                                        const SqrtBounds& s, int64_t row_begin,
+                                                        int64_t row_end, IntervalMatrix& out) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const double sh = shift[static_cast<size_t>(r)];
+    for (int64_t c = 0; c < x.cols; ++c) {
+      const auto i = static_cast<size_t>(r * x.cols + c);
+      const Interval e = exp_quotient_up(sub_down(x.lo[i], sh), sub_up(x.hi[i], sh), s);
+      out.lo[i] = e.lo;
+      out.hi[i] = e.hi;
+    }
+  }
+}
+
+// Binary64 path of exp_div_sqrt_enclose over exact entries enclosed in `num`.
+// PRECONDITION: FE_UPWARD.
+__attribute__((noinline)) void quotients_binary64_up(const IntervalMatrix& num,
+                                                     const SqrtBounds& s, IntervalMatrix& out) {
+  for (size_t i = 0; i < out.lo.size(); ++i) {
+    const Interval e = exp_quotient_up(num.lo[i], num.hi[i], s);
+    out.lo[i] = e.lo;
+    out.hi[i] = e.hi;
+  }
+}
 
 constexpr mpfr_prec_t kPrec = 64;  // working precision; results are rounded once more to binary64
 
@@ -83,8 +141,17 @@ struct ShiftedExp {
 
 }  // namespace
 
+void set_exp_method(ExpMethod method) { g_method = method; }
+ExpMethod exp_method() { return g_method; }
+
 Interval exp_div_sqrt_enclose(const BigInt& z, long e, int64_t d_head) {
   if (d_head < 1) throw std::invalid_argument("exp_div_sqrt_enclose: d_head must be >= 1");
+  if (exp_method() == ExpMethod::binary64) {
+    ExactMatrix one(1, 1);
+    one.data[0] = z;
+    one.exponent = e;
+    return exp_div_sqrt_enclose(one, d_head).at(0, 0);
+  }
   MpfrScratch m;
   const Interval r{exp_bound(m, z.backend().data(), e, d_head, MPFR_RNDD),
                    exp_bound(m, z.backend().data(), e, d_head, MPFR_RNDU)};
@@ -95,6 +162,18 @@ Interval exp_div_sqrt_enclose(const BigInt& z, long e, int64_t d_head) {
 IntervalMatrix exp_div_sqrt_enclose(const ExactMatrix& x, int64_t d_head) {
   if (d_head < 1) throw std::invalid_argument("exp_div_sqrt_enclose: d_head must be >= 1");
   IntervalMatrix out(x.rows, x.cols);
+  if (exp_method() == ExpMethod::binary64) {
+    const SqrtBounds s(d_head);
+    exp64_constants();  // derived (MPFR) before the mode switch
+    const IntervalMatrix num = enclose(x);  // exact -> binary64 down/up (MPFR)
+    {
+      UpwardRounding upward;
+      quotients_binary64_up(num, s, out);
+    }
+    for (double hi : out.hi)
+      if (!std::isfinite(hi)) throw std::runtime_error("exp enclosure overflows binary64");
+    return out;
+  }
   MpfrScratch m;
   for (size_t i = 0; i < x.data.size(); ++i) {
     out.lo[i] = exp_bound(m, x.data[i].backend().data(), x.exponent, d_head, MPFR_RNDD);
@@ -111,6 +190,28 @@ void exp_shifted_enclose_rows(const IntervalMatrix& x, const std::vector<double>
   if (out.rows != x.rows || out.cols != x.cols || shift.size() != static_cast<size_t>(x.rows) ||
       row_begin < 0 || row_end > x.rows)
     throw std::invalid_argument("exp_shifted_enclose_rows: shapes differ");
+  if (exp_method() == ExpMethod::binary64) {
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const double sh = shift[static_cast<size_t>(r)];
+      for (int64_t c = 0; c < x.cols; ++c) {
+        const auto i = static_cast<size_t>(r * x.cols + c);
+        if (!std::isfinite(x.lo[i]) || !std::isfinite(x.hi[i]) || !(x.lo[i] <= x.hi[i]) ||
+            !std::isfinite(sh))
+          throw std::invalid_argument("exp_shifted_enclose_rows: not a finite interval");
+      }
+    }
+    const SqrtBounds s(d_head);
+    exp64_constants();  // derived (MPFR) before the mode switch
+    {
+      UpwardRounding upward;
+      shifted_rows_binary64_up(x, shift, s, row_begin, row_end, out);
+    }
+    for (int64_t r = row_begin; r < row_end; ++r)
+      for (int64_t c = 0; c < x.cols; ++c)
+        if (!std::isfinite(out.hi[static_cast<size_t>(r * x.cols + c)]))
+          throw std::runtime_error("exp enclosure overflows binary64");
+    return;
+  }
   ShiftedExp m(d_head);
   for (int64_t r = row_begin; r < row_end; ++r)
     for (int64_t c = 0; c < x.cols; ++c) {

@@ -18,6 +18,14 @@
 
 namespace mechcert {
 
+// How the functions below enclose exp: with MPFR (SPEC 3.3, Lemma A2) or with the binary64
+// enclosure of checker/exp_binary64.hpp (SPEC 3.7, Lemma A3). Both satisfy the contract above.
+// Process-wide; set once before checking (`mechcert-check --exp`). The op counts do not depend on
+// it (one `exp` per enclosure either way).
+enum class ExpMethod { mpfr, binary64 };
+void set_exp_method(ExpMethod method);
+ExpMethod exp_method();
+
 // Encloses exp((z * 2^e) / sqrt(d_head)); d_head >= 1.
 Interval exp_div_sqrt_enclose(const BigInt& z, long e, int64_t d_head);
 

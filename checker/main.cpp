@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checker/check.hpp"
+#include "checker/exp_bounds.hpp"
 #include "checker/fp_environment.hpp"
 #include "format/certificate.hpp"
 #include "format/model_weights.hpp"
@@ -86,6 +87,10 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print one JSON object instead of text");
   mechcert::ModelOverrides overrides;
   app.add_option("--task", overrides.task, "override the model file's task (SPEC 1.3; e.g. max-of-k)");
+  std::string exp_method = "binary64";
+  app.add_option("--exp", exp_method,
+                 "exp enclosures: binary64 (SPEC 3.7 Lemma A3, default) or mpfr (SPEC 3.3); both sound")
+      ->check(CLI::IsMember({"binary64", "mpfr"}));
   app.add_option("--threads", threads, "worker threads (default: all cores); never changes the verdict")
       ->check(CLI::Range(0, 1024));
   app.set_version_flag("--version",
@@ -98,6 +103,8 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  mechcert::set_exp_method(exp_method == "mpfr" ? mechcert::ExpMethod::mpfr
+                                                : mechcert::ExpMethod::binary64);
   if (threads == 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads < 1) threads = 1;
 

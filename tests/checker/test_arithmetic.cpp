@@ -14,6 +14,10 @@
 
 using namespace mechcert;
 
+// Lemma A2 / SPEC 3.3 are MPFR's: these tests pin that method (checker/exp_bounds.hpp); the
+// binary64 enclosure (Lemma A3) has its own tests (test_exp_binary64.cpp).
+static const bool kMpfrMethod = (set_exp_method(ExpMethod::mpfr), true);
+
 namespace {
 
 double random_double(std::mt19937_64& g) {

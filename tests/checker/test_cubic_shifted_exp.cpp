@@ -16,6 +16,10 @@
 
 using namespace mechcert;
 
+// Lemma A2 / SPEC 3.3 are MPFR's: these tests pin that method (checker/exp_bounds.hpp); the
+// binary64 enclosure (Lemma A3) has its own tests (test_exp_binary64.cpp).
+static const bool kMpfrMethod = (set_exp_method(ExpMethod::mpfr), true);
+
 namespace {
 
 // Sign of exp((y - shift) / sqrt(d)) - bound, computed at 300 bits (exp of a nonzero rational is

@@ -140,6 +140,11 @@ MUTATIONS = [
     ("peeling weight direction a decimal", "subcubic-peel", lambda d: set_path(d, ["steps", 0, "query_weight_direction", 0], "0.5")),
     ("peeling eqke not the name's", "subcubic-peel", lambda d: set_path(d, ["steps", 0, "eqke"], "max_diff_subproduct_recursive" if d["steps"][0]["eqke"] != "max_diff_subproduct_recursive" else "max_diff_subproduct")),
     ("rank-1 option with a peeling hint", "subcubic-rank1", lambda d: set_path(d, ["steps", 0, "key_direction_2"], d["steps"][0]["key_direction"])),
+    # hybrid (SPEC.md 10.1): the residue is never listed by the certificate
+    ("hybrid without its residue step", "hybrid", lambda d: d["steps"].pop(2)),
+    ("residue step listing inputs", "hybrid", lambda d: set_path(d, ["steps", 2, "inputs"], [[0, 0, 0]])),
+    ("residue step as brute-force", "hybrid", lambda d: set_path(d, ["steps", 2, "kind"], "brute-force")),
+    ("hybrid steps of cubic", "hybrid", lambda d: set_path(d, ["strategy"], "cubic")),
 ]
 
 
@@ -203,6 +208,7 @@ def main():
         bases = {
             "brute-force": produced.get("brute-force"),
             "cubic": produced.get("cubic"),
+            "hybrid": produced.get("hybrid/cubic+brute-force"),
             "subcubic-mean": next((d for n, d in produced.items()
                                    if n.startswith("subcubic/") and "/mean_query+diff/" in n), None),
             "subcubic-drop": next((d for n, d in produced.items()

@@ -1,0 +1,130 @@
+#include "checker/exp_binary64.hpp"
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include <mpfr.h>
+
+namespace mechcert {
+namespace {
+
+constexpr int kDegree = 14;
+constexpr mpfr_prec_t kPrec = 256;
+
+// 2^j as a binary64, exactly, for -1022 <= j <= 1023 (built from the exponent bits).
+inline double pow2(int j) {
+  const uint64_t bits = static_cast<uint64_t>(j + 1023) << 52;
+  double x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
+Exp64Constants derive() {
+  Exp64Constants c;
+  mpfr_t a, b;
+  mpfr_inits2(kPrec, a, b, static_cast<mpfr_ptr>(nullptr));
+  // ln 2: head rounded to 32 bits; the tail enclosed from both 256-bit roundings of ln 2.
+  mpfr_t head;
+  mpfr_init2(head, 32);
+  mpfr_const_log2(head, MPFR_RNDN);
+  c.ln2_head = mpfr_get_d(head, MPFR_RNDN);  // exact: 32 bits
+  mpfr_clear(head);
+  mpfr_const_log2(a, MPFR_RNDD);
+  mpfr_sub_d(a, a, c.ln2_head, MPFR_RNDD);
+  c.ln2_tail_lo = mpfr_get_d(a, MPFR_RNDD);
+  mpfr_const_log2(a, MPFR_RNDU);
+  mpfr_sub_d(a, a, c.ln2_head, MPFR_RNDU);
+  c.ln2_tail_hi = mpfr_get_d(a, MPFR_RNDU);
+  mpfr_const_log2(a, MPFR_RNDN);
+  mpfr_ui_div(a, 1, a, MPFR_RNDN);
+  c.inv_ln2 = mpfr_get_d(a, MPFR_RNDN);
+  // 1/i!, both ways.
+  for (int i = 0; i <= kDegree; ++i) {
+    mpfr_fac_ui(b, static_cast<unsigned long>(i), MPFR_RNDN);  // exact: i! < 2^256
+    mpfr_ui_div(a, 1, b, MPFR_RNDD);
+    c.coef_lo[i] = mpfr_get_d(a, MPFR_RNDD);
+    mpfr_ui_div(a, 1, b, MPFR_RNDU);
+    c.coef_hi[i] = mpfr_get_d(a, MPFR_RNDU);
+  }
+  // Remainder factor: e^ρ / (n+1)!, rounded up at every step.
+  mpfr_set_d(a, kReducedBound, MPFR_RNDN);  // exact (a binary64)
+  mpfr_exp(a, a, MPFR_RNDU);
+  mpfr_fac_ui(b, static_cast<unsigned long>(kDegree + 1), MPFR_RNDN);  // exact
+  mpfr_div(a, a, b, MPFR_RNDU);
+  c.remainder = mpfr_get_d(a, MPFR_RNDU);
+  mpfr_clears(a, b, static_cast<mpfr_ptr>(nullptr));
+  return c;
+}
+
+// Thresholds outside which no polynomial is evaluated (binary64 values, compared exactly):
+// exp(t) < 2^-1074 for t <= -745.2 (ln 2^-1074 = -744.44...), exp(t) > DBL_MAX for t >= 709.79
+// (ln DBL_MAX = 709.78...).
+constexpr double kUnderflowBelow = -745.2;
+constexpr double kOverflowAbove = 709.79;
+
+// y · 2^k rounded down (lower = true) or up, for y >= 0 and |k| <= 1100. The scalings by 2^j with
+// |j| <= 1000 in the normal range are exact; only the last multiplication can round (subnormal or
+// overflowing result), and it rounds in the requested direction. PRECONDITION: FE_UPWARD.
+inline double scale_pow2(double y, int k, bool lower) {
+  double a = y;
+  int rest = k;
+  if (rest < -1000) {
+    a = a * pow2(-1000);  // exact: y >= 2^-2 so a >= 2^-1002 stays normal
+    rest += 1000;
+  } else if (rest > 1000) {
+    a = a * pow2(1000);   // exact: y <= 2 so a <= 2^1001
+    rest -= 1000;
+  }
+  return lower ? mul_down(a, pow2(rest)) : mul_up(a, pow2(rest));
+}
+
+// Lemma A3 for one point: {lo, hi} with lo <= exp(t) <= hi. PRECONDITION: FE_UPWARD.
+inline Interval exp_point_up(const Exp64Constants& c, double t) {
+  if (!(t > kUnderflowBelow)) return {0.0, 0x1p-1074};  // NaN excluded by the callers
+  if (!(t < kOverflowAbove)) return {DBL_MAX, HUGE_VAL};
+  const double kd = std::round(t * c.inv_ln2);  // |kd| <= 1076; any integer would be sound
+  const int k = static_cast<int>(kd);
+  // k · ln 2 in [kl, kh]: k · head is exact (k has 11 bits, head 32), the tail enclosed.
+  const double kh_exact = kd * c.ln2_head;
+  const double tail_lo = kd >= 0 ? mul_down(kd, c.ln2_tail_lo) : mul_down(kd, c.ln2_tail_hi);
+  const double tail_hi = kd >= 0 ? mul_up(kd, c.ln2_tail_hi) : mul_up(kd, c.ln2_tail_lo);
+  const double r_lo = sub_down(sub_down(t, kh_exact), tail_hi);  // r = t − k ln 2 in [r_lo, r_hi]
+  const double r_hi = sub_up(sub_up(t, kh_exact), tail_lo);
+  if (!(r_lo >= -kReducedBound && r_hi <= kReducedBound)) return {0.0, HUGE_VAL};  // cannot happen
+  // Taylor polynomial at the points r_lo (for the lower bound) and r_hi (upper), Horner in
+  // interval arithmetic with the coefficient enclosures: P(r) in [lo, hi].
+  auto horner = [&](double r) {
+    double lo = c.coef_lo[kDegree], hi = c.coef_hi[kDegree];
+    for (int i = kDegree - 1; i >= 0; --i) {
+      const double plo = r >= 0 ? mul_down(lo, r) : mul_down(hi, r);
+      const double phi = r >= 0 ? mul_up(hi, r) : mul_up(lo, r);
+      lo = add_down(plo, c.coef_lo[i]);
+      hi = add_up(phi, c.coef_hi[i]);
+    }
+    return Interval{lo, hi};
+  };
+  // Remainder bound at a point: e^ρ / 15! · |r|^15, every product rounded up (0 at r = 0).
+  auto remainder_up = [&](double r) {
+    const double a = std::fabs(r), a2 = a * a, a4 = a2 * a2, a8 = a4 * a4;
+    return c.remainder * (a8 * (a4 * (a2 * a)));
+  };
+  const double y_lo = sub_down(horner(r_lo).lo, remainder_up(r_lo));  // <= exp(r_lo) <= exp(r)
+  const double y_hi = add_up(horner(r_hi).hi, remainder_up(r_hi));    // >= exp(r_hi) >= exp(r)
+  return {y_lo > 0 ? scale_pow2(y_lo, k, true) : 0.0, scale_pow2(y_hi, k, false)};
+}
+
+}  // namespace
+
+const Exp64Constants& exp64_constants() {
+  static const Exp64Constants c = derive();
+  return c;
+}
+
+Interval exp_enclose_binary64_up(double t_lo, double t_hi) {
+  const Exp64Constants& c = exp64_constants();
+  return {exp_point_up(c, t_lo).lo, exp_point_up(c, t_hi).hi};
+}
+
+}  // namespace mechcert

@@ -1,0 +1,191 @@
+// Lemma A3 (SPEC 3.7): the binary64 exp enclosure contains exp(t), checked against MPFR at 256
+// bits rounded both ways (lo <= RNDD(exp t), hi >= RNDU(exp t)), on a dense grid (step 2^-8) over the
+// whole domain [-750, 712] and at random points: every binade of |t| from subnormal arguments up, around
+// the subnormal-result range (t < -708.4), the underflow threshold (-745.13) and the overflow
+// threshold (709.78); it is tight (a few ulps) in the normal range; exp(0) = 1 exactly; and the
+// exp_bounds functions give the same contract with either method. Checker only.
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <mpfr.h>
+
+#include "checker/exp_binary64.hpp"
+#include "checker/exp_bounds.hpp"
+#include "checker/fp_environment.hpp"
+
+using namespace mechcert;
+
+// A sanitizer build visits every 16th grid point (the run is about memory errors).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kGridStride = 16;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr int kGridStride = 16;
+#else
+constexpr int kGridStride = 1;
+#endif
+#else
+constexpr int kGridStride = 1;
+#endif
+
+namespace {
+
+__attribute__((noinline)) std::vector<Interval> enclose_all_up(const std::vector<double>& t) {
+  std::vector<Interval> out(t.size());
+  for (size_t i = 0; i < t.size(); ++i) out[i] = exp_enclose_binary64_up(t[i], t[i]);
+  return out;
+}
+
+std::vector<Interval> enclose_all(const std::vector<double>& t) {
+  exp64_constants();
+  UpwardRounding upward;
+  return enclose_all_up(t);
+}
+
+double ulps_apart(double a, double b) {
+  int64_t ia, ib;
+  std::memcpy(&ia, &a, 8);
+  std::memcpy(&ib, &b, 8);
+  return static_cast<double>(ib - ia);
+}
+
+struct Mp256 {
+  mpfr_t d, u;
+  Mp256() { mpfr_inits2(256, d, u, static_cast<mpfr_ptr>(nullptr)); }
+  ~Mp256() { mpfr_clears(d, u, static_cast<mpfr_ptr>(nullptr)); }
+};
+
+// Containment, both directions: lo <= RNDD_256(exp t) and RNDU_256(exp t) <= hi. Returns the
+// number of failures (reported with the first few).
+uint64_t count_failures(const std::vector<double>& t, const std::vector<Interval>& r) {
+  Mp256 m;
+  uint64_t bad = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    mpfr_set_d(m.d, t[i], MPFR_RNDN);  // exact
+    mpfr_exp(m.u, m.d, MPFR_RNDU);
+    mpfr_exp(m.d, m.d, MPFR_RNDD);
+    const bool ok = r[i].lo >= 0 && r[i].lo <= r[i].hi && mpfr_cmp_d(m.d, r[i].lo) >= 0 &&
+                    mpfr_cmp_d(m.u, r[i].hi) <= 0;
+    if (!ok && bad++ < 5)
+      UNSCOPED_INFO("t = " << t[i] << " (" << std::hexfloat << t[i] << std::defaultfloat
+                           << "): [" << r[i].lo << ", " << r[i].hi << "]");
+  }
+  return bad;
+}
+
+}  // namespace
+
+TEST_CASE("binary64 exp contains exp(t) on a dense grid of [-750, 712]", "[arithmetic][a3]") {
+  require_sound_fp_environment();
+  std::vector<double> t;
+  for (int64_t i = -750 * 256; i <= 712 * 256; i += kGridStride) t.push_back(std::ldexp(static_cast<double>(i), -8));
+  const std::vector<Interval> r = enclose_all(t);
+  REQUIRE(count_failures(t, r) == 0);
+  // Tight in the normal range: at most 6 ulps apart (measured: 3-5; the two Horner chains).
+  uint64_t loose = 0;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t[i] > -708 && t[i] < 709 && ulps_apart(r[i].lo, r[i].hi) > 6) ++loose;
+  REQUIRE(loose == 0);
+}
+
+TEST_CASE("binary64 exp contains exp(t) at random points of every magnitude", "[arithmetic][a3]") {
+  require_sound_fp_environment();
+  std::mt19937_64 g(2026);
+  std::uniform_real_distribution<double> whole(-750, 712), sub(-745.3, -708.3), top(709.7, 709.8),
+      under(-745.3, -745.0);
+  std::uniform_int_distribution<int> binade(-1074, 9);
+  std::vector<double> t;
+  for (int i = 0; i < 40000 / kGridStride; ++i) {
+    t.push_back(whole(g));
+    t.push_back(sub(g));    // subnormal results
+    t.push_back(top(g));    // around overflow
+    t.push_back(under(g));  // around underflow to 0
+    // |t| of every binade, subnormal arguments included, both signs
+    const double mag = std::ldexp(1.0 + std::uniform_real_distribution<double>(0, 1)(g), binade(g));
+    t.push_back(mag);
+    t.push_back(-mag);
+  }
+  for (double x : {0.0, -0.0, DBL_MIN, -DBL_MIN, 0x1p-1074, -0x1p-1074, 1.0, -1.0, 709.78, 709.79,
+                   -708.39, -745.13, -745.2, -744.44, 0.34657359027997264, -0.34657359027997264})
+    t.push_back(x);
+  const std::vector<Interval> r = enclose_all(t);
+  REQUIRE(count_failures(t, r) == 0);
+}
+
+TEST_CASE("binary64 exp: exact one, subnormal results, underflow and overflow", "[arithmetic][a3]") {
+  require_sound_fp_environment();
+  const std::vector<double> t = {0.0, -0.0, -720.0, -745.0, -745.2, -1e6, 709.0, 709.79, 800.0};
+  const std::vector<Interval> r = enclose_all(t);
+  CHECK(r[0].lo == 1.0);
+  CHECK(r[0].hi == 1.0);
+  CHECK(r[1].lo == 1.0);
+  CHECK(r[1].hi == 1.0);
+  // exp(-720) = 2^-1038.7: subnormal, enclosed to within a few subnormal ulps (2^-1074).
+  CHECK(r[2].lo > 0);
+  CHECK(r[2].lo < DBL_MIN);
+  CHECK(r[2].hi - r[2].lo <= 4 * 0x1p-1074);
+  // exp(-745) = 2^-1074.8...: between 0 and the least subnormal.
+  CHECK(r[3].lo == 0.0);
+  CHECK(r[3].hi == 0x1p-1074);
+  CHECK(r[4].lo == 0.0);  // below the threshold: [0, 2^-1074]
+  CHECK(r[4].hi == 0x1p-1074);
+  CHECK(r[5].lo == 0.0);
+  CHECK(r[5].hi == 0x1p-1074);
+  CHECK(std::isfinite(r[6].hi));  // exp(709) = 8.2e307 < DBL_MAX
+  CHECK(r[7].hi == HUGE_VAL);     // may exceed DBL_MAX: refused by the callers
+  CHECK(r[8].hi == HUGE_VAL);
+  CHECK(r[8].lo == DBL_MAX);
+  REQUIRE(count_failures(t, r) == 0);
+}
+
+TEST_CASE("exp_bounds with the binary64 method keeps the contract", "[arithmetic][a3]") {
+  require_sound_fp_environment();
+  const ExpMethod saved = exp_method();
+  set_exp_method(ExpMethod::binary64);
+  std::mt19937_64 g(7);
+  std::uniform_real_distribution<double> value(-300.0, 0.0), width(0, 1e-6);
+  Mp256 m;
+  mpfr_t s;
+  mpfr_init2(s, 256);
+  for (int i = 0; i < 3000; ++i) {
+    const int64_t d = 1 + i % 64;
+    mpfr_set_si(s, d, MPFR_RNDN);
+    mpfr_sqrt(s, s, MPFR_RNDN);
+    // exp_shifted_enclose_rows on [lo, hi] - shift
+    const double lo = value(g), hi = lo + width(g) * std::fabs(lo), shift = value(g) / 4;
+    IntervalMatrix x(1, 1), out(1, 1);
+    x.lo[0] = lo;
+    x.hi[0] = hi;
+    exp_shifted_enclose_rows(x, {shift}, d, 0, 1, out);
+    for (const auto& [y, bound, below] : {std::tuple{lo, out.lo[0], true}, std::tuple{hi, out.hi[0], false}}) {
+      mpfr_set_d(m.d, y, MPFR_RNDN);
+      mpfr_sub_d(m.d, m.d, shift, MPFR_RNDN);  // exact at 256 bits
+      mpfr_div(m.d, m.d, s, MPFR_RNDN);
+      mpfr_exp(m.d, m.d, MPFR_RNDN);  // 2^-250 relative: far inside the binary64 ulp
+      if (below) REQUIRE(mpfr_cmp_d(m.d, bound) > 0);
+      else REQUIRE(mpfr_cmp_d(m.d, bound) < 0);
+    }
+    // exp_div_sqrt_enclose on an exact dyadic z 2^e
+    const BigInt z(static_cast<int64_t>(lo * 0x1p20));
+    const Interval r = exp_div_sqrt_enclose(z, -20, d);
+    mpfr_set_z_2exp(m.d, z.backend().data(), -20, MPFR_RNDN);
+    mpfr_div(m.d, m.d, s, MPFR_RNDN);
+    mpfr_exp(m.d, m.d, MPFR_RNDN);
+    REQUIRE(mpfr_cmp_d(m.d, r.lo) > 0);
+    REQUIRE(mpfr_cmp_d(m.d, r.hi) < 0);
+  }
+  mpfr_clear(s);
+  // Overflow is refused, underflow gives [0, least subnormal].
+  IntervalMatrix big(1, 1), out(1, 1);
+  big.lo[0] = big.hi[0] = 2000.0;
+  REQUIRE_THROWS_AS(exp_shifted_enclose_rows(big, {0.0}, 1, 0, 1, out), std::runtime_error);
+  const Interval tiny = exp_div_sqrt_enclose(BigInt(-100000), 0, 1);
+  REQUIRE(tiny.lo == 0.0);
+  REQUIRE(tiny.hi == 0x1p-1074);
+  set_exp_method(saved);
+}

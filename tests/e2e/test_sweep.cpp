@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -56,7 +57,15 @@ std::vector<std::string> sweep_args(const fs::path& out, const std::vector<std::
                                 "200",    "--strategies",  kStrategies, "--jobs",     "2",
                                 "--threads", "1", "--checker", kChecker, "--quiet",   "--out",
                                 out.string()};
-  a.insert(a.end(), extra.begin(), extra.end());
+  // `extra` options replace the defaults above (CLI11 takes each option once).
+  for (size_t i = 0; i < extra.size(); ++i) {
+    const auto it = std::find(a.begin(), a.end(), extra[i]);
+    if (it != a.end() && i + 1 < extra.size() && extra[i].rfind("--", 0) == 0 && it + 1 != a.end()) {
+      *(it + 1) = extra[++i];
+    } else {
+      a.push_back(extra[i]);
+    }
+  }
   return a;
 }
 
@@ -165,8 +174,8 @@ TEST_CASE("sweep: a rerun skips rows already present; a torn last line is cut") 
 
 TEST_CASE("sweep: killed with SIGKILL mid-way, the rerun gives the uninterrupted rows") {
   const fs::path dir = scratch("killed");
-  std::vector<std::string> args = sweep_args(dir);
-  args[args.size() - 6] = "1";  // --jobs 1: a long enough run to be cut in the middle
+  // --jobs 1: a long enough run to be cut in the middle.
+  const std::vector<std::string> args = sweep_args(dir, {"--jobs", "1"});
   std::vector<std::string> argv_strings = {kMechcert};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -228,7 +237,7 @@ TEST_CASE("sweep: a certificate the checker rejects is a row with valid:false an
       CHECK(row["valid"] == false);
       CHECK(row["checker_exit"] == 1);
       REQUIRE(row["reason"].is_string());
-      CHECK(row["reason"].get<std::string>().find("sha256") != std::string::npos);
+      CHECK(row["reason"].get<std::string>().find("the certificate is for model") != std::string::npos);
       CHECK(row["normalized_bound"].is_null());
     } else {
       CHECK(row["valid"] == true);
@@ -236,9 +245,8 @@ TEST_CASE("sweep: a certificate the checker rejects is a row with valid:false an
   }
   // A checker that dies without a verdict: recorded too, never dropped.
   const fs::path dir2 = scratch("nochecker");
-  std::vector<std::string> args = sweep_args(dir2, {"--strategies", "cubic"});
-  for (size_t i = 0; i + 1 < args.size(); ++i)
-    if (args[i] == "--checker") args[i + 1] = "/bin/false";
+  const std::vector<std::string> args =
+      sweep_args(dir2, {"--strategies", "cubic", "--checker", "/bin/false"});
   const ProgramRun r2 = run_program(kMechcert, args);
   REQUIRE(r2.exit_code == 0);
   const auto rows2 = read_rows((dir2 / "rows.jsonl").string());
@@ -258,9 +266,9 @@ TEST_CASE("sweep: usage errors exit 2 with one line") {
     CHECK(r.exit_code == 2);
     CHECK(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n') == 1);
   }
-  std::vector<std::string> bad = sweep_args(dir);
-  bad[2] = "1,x";
-  CHECK(run_program(kMechcert, bad).exit_code == 2);
+  const ProgramRun r = run_program(kMechcert, sweep_args(dir, {"--seeds", "1,x"}));
+  CHECK(r.exit_code == 2);
+  CHECK(r.stderr_text == "mechcert sweep: --seeds: 'x' is not a seed (a non-negative integer)\n");
 }
 
 TEST_CASE("report: PNGs non-empty, index.html names each, summary.md has every group") {

@@ -1,8 +1,7 @@
 #include "generator/report_document.hpp"
 
-#include <unistd.h>
+#include "generator/text_file.hpp"
 
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -10,25 +9,6 @@ namespace mechcert {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_atomically(const fs::path& target, const std::string& text) {
-  const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(tmp.string() + ": cannot write");
-  }
-  fs::rename(tmp, target);
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error(p.string() + ": cannot read");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string html_escape(const std::string& s) {
   std::string out;
@@ -46,7 +26,7 @@ std::string html_escape(const std::string& s) {
 
 // An SVG file without its XML prolog and DOCTYPE, ready to sit inside HTML.
 std::string inline_svg(const fs::path& p) {
-  std::string svg = read_text(p);
+  std::string svg = read_text_file(p.string());
   const size_t start = svg.find("<svg");
   if (start == std::string::npos) throw std::runtime_error(p.string() + ": not an SVG file");
   return svg.substr(start);
@@ -156,7 +136,7 @@ std::string summary_text(const ReportContent& c) {
 }  // namespace
 
 void write_summary_markdown(const ReportContent& content, const fs::path& out) {
-  write_atomically(out / "summary.md", summary_text(content));
+  write_text_file((out / "summary.md").string(), summary_text(content));
 }
 
 void write_index_html(const ReportContent& c, const fs::path& out) {
@@ -188,7 +168,7 @@ void write_index_html(const ReportContent& c, const fs::path& out) {
   }
   if (!c.notes_markdown.empty()) html << markdown_to_html(c.notes_markdown);
   html << "</body></html>\n";
-  write_atomically(out / "index.html", html.str());
+  write_text_file((out / "index.html").string(), html.str());
 }
 
 }  // namespace mechcert

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -15,6 +14,7 @@
 #include "format/model_weights.hpp"
 #include "generator/checker_program.hpp"
 #include "generator/path_tables.hpp"
+#include "generator/text_file.hpp"
 
 namespace mechcert {
 namespace {
@@ -38,12 +38,6 @@ std::string quoted(const std::string& s) {
   return out + "'";
 }
 
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error(p.string() + ": cannot write");
-}
-
 bool gnuplot_has_terminal(const std::string& gnuplot, const std::string& terminal) {
   const ProgramRun run = run_program(gnuplot, {"-e", "set terminal " + terminal});
   return run.exit_code == 0 && run.stderr_text.find("unknown") == std::string::npos;
@@ -65,7 +59,7 @@ void render(const std::string& body, const fs::path& out, const std::string& nam
          << "set output " << quoted((out / (name + ".svg")).string()) << "\n"
          << "replot\nset output\n";
   const fs::path script_path = out / (name + ".gp");
-  write_text(script_path, script.str());
+  write_text_file(script_path.string(), script.str());
   const ProgramRun run = run_program(gnuplot, {script_path.string()});
   if (run.exit_code != 0) {
     std::string err = run.stderr_text;
@@ -158,17 +152,18 @@ Plot scatter_plot(const std::vector<nlohmann::json>& rows, const ConfigStats& c,
     data << "\n\n";
   }
   const fs::path dat = out / (name + ".dat");
-  write_text(dat, data.str());
+  write_text_file(dat.string(), data.str());
 
   std::ostringstream body;
   body << "set title " << quoted("Max-of-" + std::to_string(c.k) + ", v = " + std::to_string(c.vocab) +
                                  ", " + std::to_string(c.seeds) + " seeds")
        << "\nset xlabel " << quoted(xlabel) << "\nset ylabel " << quoted(ylabel)
-       << "\nset key outside right top\nset grid\nset yrange [0:1.05]\n";
+       << "\nset key inside right center box opaque\nset grid\nset yrange [0:1.05]\n"
+       << "set offsets graph 0.02, graph 0.02, 0, 0\n";
   if (axis == Axis::CheckSeconds) body << "set logscale x 10\nset format x '%g'\n";
   body << "plot ";
   for (size_t i = 0; i < groups.size(); ++i)
-    body << quoted(dat.string()) << " index " << i << " using 1:2 with points pt 7 ps 0.35 lc rgb '"
+    body << quoted(dat.string()) << " index " << i << " using 1:2 with points pt 7 ps 0.5 lc rgb '"
          << group_colour(i) << "' title " << quoted(groups[i]) << ", \\\n     ";
   body << quoted(dat.string()) << " index " << groups.size()
        << " using 1:2 with steps lw 2 dt 2 lc rgb '#444444' title 'frontier (strategy means)'";
@@ -190,7 +185,7 @@ void write_matrix(const fs::path& p, const RowMatrix& m) {
     for (Eigen::Index j = 0; j < m.cols(); ++j) s << (j ? " " : "") << m(i, j);
     s << "\n";
   }
-  write_text(p, s.str());
+  write_text_file(p.string(), s.str());
 }
 
 Plot heatmap(const RowMatrix& m, const std::string& what, const std::string& ylabel,
@@ -248,7 +243,7 @@ std::vector<Plot> write_model_plots(const std::string& model_path, const std::st
   for (Eigen::Index i = 0; i < sv.size(); ++i) data << i + 1 << " " << std::max(sv(i), 1e-300) << "\n";
   const std::string name = prefix + "eqke_singular_values";
   const fs::path dat = out / (name + ".dat");
-  write_text(dat, data.str());
+  write_text_file(dat.string(), data.str());
   std::ostringstream body;
   body << "set title " << quoted("Singular values of EQKE (" + label + ")")
        << "\nset xlabel 'index'\nset ylabel 'singular value (log scale)'\nset logscale y 10\n"

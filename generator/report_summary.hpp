@@ -6,6 +6,7 @@
 // dimension; and the paper's final numbers beside them. Brute force is reported as accuracy, as
 // in the paper.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ struct GroupStats {
   std::string group;
   int64_t seeds = 0, rows = 0, valid = 0;
   double mean = 0, std = 0;                 // per-seed best normalized bound
+  double paper_options_mean = NAN, paper_options_std = NAN;  // same, the paper's options only
   double accuracy_mean = 0, accuracy_std = 0;  // per-seed best bound (= accuracy for brute force)
   std::string best;                          // strategy with the best mean ("" if none valid)
   double best_mean = 0;
@@ -67,6 +69,10 @@ std::vector<ConfigStats> summarize_rows(const std::vector<nlohmann::json>& rows)
 
 // The Markdown tables of summary.md for one configuration.
 std::string summary_markdown(const ConfigStats& c);
+
+// False for strategies built from options the paper does not have (our EU option
+// centered_max_exact), so the comparison with the paper can be made on its own 100 configurations.
+bool is_paper_configuration(const std::string& strategy);
 
 // "0.9539 ± 0.0080"-style formatting used by both documents.
 std::string format_mean_std(double mean, double std, int digits);

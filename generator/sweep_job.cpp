@@ -12,6 +12,7 @@
 #include "format/model_weights.hpp"
 #include "generator/checker_program.hpp"
 #include "generator/evaluate.hpp"
+#include "generator/text_file.hpp"
 
 namespace mechcert {
 namespace {
@@ -38,25 +39,6 @@ std::string last_line(const std::string& text) {
   while (std::getline(in, line))
     if (!line.empty()) last = line;
   return last.empty() ? "(no message)" : last;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// Writes `text` to `target` through a temporary file in the same directory and rename(2).
-void write_atomically(const fs::path& target, const std::string& text) {
-  const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(tmp.string() + ": cannot write");
-  }
-  fs::rename(tmp, target);
 }
 
 // A count from the checker's JSON (a number or a decimal string) as a JSON integer when it fits
@@ -120,11 +102,11 @@ nlohmann::json base_row(const SweepSettings& s, const SeedModel& m, uint64_t see
 void tamper_if_asked(const std::string& strategy, const fs::path& cert_path) {
   const char* hook = std::getenv("MECHCERT_SWEEP_TAMPER");
   if (!hook || strategy != hook) return;
-  nlohmann::json cert = nlohmann::json::parse(read_file(cert_path));
+  nlohmann::json cert = nlohmann::json::parse(read_text_file(cert_path.string()));
   std::string sha = cert.at("model").at("sha256").get<std::string>();
   sha[0] = sha[0] == '0' ? '1' : '0';
   cert["model"]["sha256"] = sha;
-  write_atomically(cert_path, cert.dump() + "\n");
+  write_text_file(cert_path.string(), cert.dump() + "\n");
 }
 
 }  // namespace
@@ -205,7 +187,7 @@ SeedModel ModelStore::build(uint64_t seed) {
   // The evaluation is cached beside the model, keyed by its hash (a retrained file re-evaluates).
   nlohmann::json cached;
   if (fs::exists(eval_path, ec)) {
-    cached = nlohmann::json::parse(read_file(eval_path), nullptr, false);
+    cached = nlohmann::json::parse(read_text_file(eval_path.string()), nullptr, false);
     if (!cached.is_object() || cached.value("model_sha256", "") != m.sha256) cached = nullptr;
   }
   if (cached.is_null() && m.total <= kMaxEvalInputs) {
@@ -220,7 +202,7 @@ SeedModel ModelStore::build(uint64_t seed) {
       throw std::runtime_error("seed " + std::to_string(seed) + ": mechcert eval printed no JSON");
     cached["eval_seconds"] = seconds_since(start);
     if (m.train_seconds) cached["train_seconds"] = *m.train_seconds;
-    write_atomically(eval_path, cached.dump() + "\n");
+    write_text_file(eval_path.string(), cached.dump() + "\n");
   }
   if (cached.is_object()) {
     m.exact_correct = cached.at("argmax_correct").get<uint64_t>();

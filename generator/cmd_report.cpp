@@ -112,8 +112,10 @@ int cmd_report(int argc, char** argv) {
         const std::string label = "seed " + std::to_string(seed);
         content.model_plots = write_model_plots(model, label, out, "");
         content.model_note = "Model: " + model + " (" + label +
-                             "). EQKE is the raw query-key score table; its singular values show "
-                             "how close to rank one it is (the subcubic proofs' approximations).";
+                             "; the sweep re-creates it: it trains deterministically per seed). "
+                             "EQKE is the raw query-key score table; its singular values show how "
+                             "close to rank one it is (what the subcubic proofs' EQKE "
+                             "approximations rely on).";
       }
     }
     write_summary_markdown(content, out);

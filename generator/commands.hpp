@@ -12,5 +12,7 @@ int cmd_prove(int argc, char** argv);       // cmd_prove.cpp
 int cmd_keygen(int argc, char** argv);      // cmd_keygen.cpp (exit codes: bundle.hpp)
 int cmd_sign(int argc, char** argv);        // cmd_sign.cpp
 int cmd_verify(int argc, char** argv);      // cmd_verify.cpp
+int cmd_sweep(int argc, char** argv);       // cmd_sweep.cpp
+int cmd_report(int argc, char** argv);      // cmd_report.cpp
 
 }  // namespace mechcert

@@ -26,6 +26,8 @@ constexpr const char* kUsage =
     "  keygen       write a signing key pair (minisign formats)           mechcert keygen --help\n"
     "  sign         check a certificate, write a signed bundle            mechcert sign --help\n"
     "  verify       verify a signed bundle and re-check its certificate   mechcert verify --help\n"
+    "  sweep        train, prove and check many seeds and strategies      mechcert sweep --help\n"
+    "  report       tables and plots of sweeps (HTML, PNG, SVG, Markdown)  mechcert report --help\n"
     "\n"
     "Certificates are checked by the separate program mechcert-check.\n";
 
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
     if (command == "keygen") return mechcert::cmd_keygen(argc - 1, argv + 1);
     if (command == "sign") return mechcert::cmd_sign(argc - 1, argv + 1);
     if (command == "verify") return mechcert::cmd_verify(argc - 1, argv + 1);
+    if (command == "sweep") return mechcert::cmd_sweep(argc - 1, argv + 1);
+    if (command == "report") return mechcert::cmd_report(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mechcert %s: %s\n", command.c_str(), e.what());
     return 2;

@@ -252,7 +252,25 @@ uint64_t checked_power(int64_t base, int64_t exponent, uint64_t limit, bool& ove
   return result;
 }
 
+// Work items fix q and the first j tokens; at least one free position stays for the kernel,
+// and at most 2^16 items keep the per-item overhead small.
+int64_t work_item_prefix_len(const ModelWeights& w) {
+  int64_t prefix_len = 0;
+  while (prefix_len + 2 <= w.k - 1) {
+    bool too_many = false;
+    checked_power(w.v, prefix_len + 2, uint64_t{1} << 16, too_many);
+    if (too_many) break;
+    ++prefix_len;
+  }
+  return prefix_len;
+}
+
 }  // namespace
+
+uint64_t eval_range_unit(const ModelWeights& w) {
+  bool over = false;
+  return checked_power(w.v, w.k - 1 - work_item_prefix_len(w), kMaxEvalInputs, over);
+}
 
 EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
@@ -278,17 +296,18 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
   pr.k = w.k;
   pr.vo = w.v_out;
   pr.innermost = pick_innermost();
-  // Work items fix q and the first j tokens; at least one free position stays for the kernel,
-  // and at most 2^16 items keep the per-item overhead small.
-  pr.prefix_len = 0;
-  while (pr.prefix_len + 2 <= w.k - 1) {
-    bool too_many = false;
-    checked_power(w.v, pr.prefix_len + 2, uint64_t{1} << 16, too_many);
-    if (too_many) break;
-    ++pr.prefix_len;
-  }
+  pr.prefix_len = work_item_prefix_len(w);
   pr.items = checked_power(w.v, pr.prefix_len + 1, kMaxEvalInputs, over);
   pr.inputs_per_item = total / pr.items;
+  // Item i holds the inputs [i, i+1) * inputs_per_item of the query-major order (q most significant).
+  const uint64_t range_end = options.end == 0 ? total : options.end;
+  if (!(options.begin < range_end && range_end <= total) || options.begin % pr.inputs_per_item != 0 ||
+      range_end % pr.inputs_per_item != 0)
+    throw std::invalid_argument("eval: input range [" + std::to_string(options.begin) + ", " +
+                                std::to_string(range_end) + ") is empty, beyond v^k or not a multiple of " +
+                                std::to_string(pr.inputs_per_item));
+  const uint64_t item_begin = options.begin / pr.inputs_per_item;
+  const uint64_t item_end = range_end / pr.inputs_per_item;
 
   // Per-query shift = largest score, so every weight is <= 1; refuse if the query's own weight
   // (present in every input) underflows, which would make every numerator zero.
@@ -310,9 +329,9 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
 
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::min<uint64_t>(pr.items, 1024))));
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::min<uint64_t>(item_end - item_begin, 1024))));
 
-  std::atomic<uint64_t> next_item{0};
+  std::atomic<uint64_t> next_item{item_begin};
   std::atomic<uint64_t> items_done{0};
   std::vector<Counts> per_thread(static_cast<size_t>(threads));
   std::mutex mutex;
@@ -321,7 +340,7 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
 
   auto work = [&](size_t index) {
     Worker worker(pr);
-    for (uint64_t item = next_item.fetch_add(1); item < pr.items; item = next_item.fetch_add(1)) {
+    for (uint64_t item = next_item.fetch_add(1); item < item_end; item = next_item.fetch_add(1)) {
       worker.run_item(item);
       items_done.fetch_add(1, std::memory_order_relaxed);
     }
@@ -341,7 +360,7 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
       if (!options.progress || elapsed < 3.0 || elapsed - last_print < 5.0) continue;
       last_print = elapsed;
       const double fraction =
-          static_cast<double>(items_done.load()) / static_cast<double>(pr.items);
+          static_cast<double>(items_done.load()) / static_cast<double>(item_end - item_begin);
       std::fprintf(stderr, "eval: %5.1f%% of %llu inputs, %.1f s elapsed, ~%.0f s left\n",
                    100.0 * fraction, static_cast<unsigned long long>(total), elapsed,
                    fraction > 0 ? elapsed * (1.0 - fraction) / fraction : 0.0);

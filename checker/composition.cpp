@@ -17,7 +17,12 @@ namespace {
 }
 
 std::string range_text(const BigInt& begin, const BigInt& end) {
-  return "[" + begin.str() + ", " + end.str() + ")";
+  std::string s = "[";  // appended, not "[" + ...: GCC 12 warns falsely (-Wrestrict) on that form
+  s += begin.str();
+  s += ", ";
+  s += end.str();
+  s += ")";
+  return s;
 }
 
 bool is_lower_hex64(const std::string& s) {

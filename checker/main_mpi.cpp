@@ -174,12 +174,18 @@ int run(int argc, char** argv, int rank, int size) {
       setup = {mechcert::kExitUnreadable, std::string("unreadable model: ") + e.what()};
     }
   }
-  if (setup.code == 0) setup = guarded([&] {
+  if (setup.code == 0) {
     try {
       manifest = mechcert::read_certificate(manifest_path);
-    } catch (const mechcert::UnreadableInput& e) {
-      throw mechcert::UnreadableInput(std::string("certificate: ") + e.what());
+    } catch (const mechcert::UnreadableInput& e) {  // mechcert-check's wording
+      setup = {mechcert::kExitUnreadable, std::string("unreadable certificate: ") + e.what()};
+    } catch (const mechcert::FormatError& e) {
+      setup = {mechcert::kExitRejected, e.what()};
+    } catch (const std::exception& e) {
+      setup = {mechcert::kExitInternal, e.what()};
     }
+  }
+  if (setup.code == 0) setup = guarded([&] {
     printer.strategy = manifest.strategy;
     if (manifest.strategy != "composition")
       throw mechcert::UnreadableInput(manifest_path + " is not a composition manifest (strategy " +

@@ -24,6 +24,13 @@
 #include "format/certificate.hpp"
 #include "format/model_weights.hpp"
 
+#ifndef MECHCERT_VERSION
+#define MECHCERT_VERSION "unknown"
+#endif
+#ifndef MECHCERT_TRUSTED_LINES
+#define MECHCERT_TRUSTED_LINES "unknown"
+#endif
+
 namespace {
 
 using nlohmann::json;
@@ -148,6 +155,10 @@ int run(int argc, char** argv, int rank, int size) {
   app.add_flag("--json", printer.json_output, "print one JSON object instead of text");
   app.add_option("--threads", threads, "worker threads per rank (default 1: one rank per core)")
       ->check(CLI::Range(1, 1024));
+  app.set_version_flag("--version", std::string("mechcert-check-mpi ") + MECHCERT_VERSION +
+                                        " (certificate format v" +
+                                        std::to_string(mechcert::kCertificateVersion) + ")\ntrusted code: " +
+                                        MECHCERT_TRUSTED_LINES + " lines in checker/ and format/");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

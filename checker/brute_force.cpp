@@ -18,6 +18,7 @@
 #include "checker/fp_environment.hpp"
 #include "checker/interval.hpp"
 #include "checker/path_terms.hpp"
+#include "format/exact_numbers.hpp"
 #include "format/json_fields.hpp"
 
 namespace mechcert {
@@ -143,36 +144,50 @@ inline bool input_certified_up(const QueryTables& t, const double* up, const dou
   return all_below(t.simd, up, t.up_row(p, tok), t.vo, m, threshold);
 }
 
-// The last free position (k-2), fused with the test. `up`/`neg` are the rounded-up sums over the
-// query position and positions 0..k-3; m_prefix their maximum token (and q).
+// The inputs of one query inside an input range (SPEC 4.6): the prefixes P = (t_0..t_{k-2}),
+// read as k-1 base-v digits with t_0 most significant, with lo <= P <= hi (inclusive).
+struct PrefixBounds {
+  std::vector<int64_t> lo, hi;  // k-1 digits each
+};
+
+// The last free position (k-2), fused with the test, for tokens [tok_begin, tok_end). `up`/`neg`
+// are the rounded-up sums over the query position and positions 0..k-3; m_prefix their maximum
+// token (and q).
 // PRECONDITION: FE_UPWARD.
 __attribute__((noinline)) uint64_t count_last_position_up(const QueryTables& t, int64_t p,
                                                           const double* up, const double* neg,
-                                                          int64_t m_prefix) {
+                                                          int64_t m_prefix, int64_t tok_begin,
+                                                          int64_t tok_end) {
   uint64_t count = 0;
-  for (int64_t tok = 0; tok < t.v; ++tok)
+  for (int64_t tok = tok_begin; tok < tok_end; ++tok)
     count += input_certified_up(t, up, neg, p, tok, tok > m_prefix ? tok : m_prefix);
   return count;
 }
 
-// Positions 0..k-2 are free; position k-1 holds q. `up`/`neg` hold the sums so far.
+// Positions 0..k-2 are free; position k-1 holds q. `up`/`neg` hold the sums so far. Only the
+// prefixes within `b` are enumerated: while the digits so far equal b.lo's (tight_lo) position p
+// starts at b.lo[p], while they equal b.hi's (tight_hi) it stops at b.hi[p].
 // PRECONDITION: FE_UPWARD.
 __attribute__((noinline)) uint64_t enumerate_up(const QueryTables& t, int64_t k, int64_t p, const double* up,
-                      const double* neg, int64_t m_prefix, std::vector<std::vector<double>>& scratch) {
-  if (p == k - 2) return count_last_position_up(t, p, up, neg, m_prefix);
+                      const double* neg, int64_t m_prefix, std::vector<std::vector<double>>& scratch,
+                      const PrefixBounds& b, bool tight_lo, bool tight_hi) {
+  const int64_t first = tight_lo ? b.lo[static_cast<size_t>(p)] : 0;
+  const int64_t last = tight_hi ? b.hi[static_cast<size_t>(p)] : t.v - 1;
+  if (p == k - 2) return count_last_position_up(t, p, up, neg, m_prefix, first, last + 1);
   const int64_t vo = t.vo;
   std::vector<double>& next = scratch[static_cast<size_t>(p)];
   double* nu = next.data();
   double* nn = next.data() + vo;
   uint64_t count = 0;
-  for (int64_t tok = 0; tok < t.v; ++tok) {
+  for (int64_t tok = first; tok <= last; ++tok) {
     const double* tu = t.up_row(p, tok);
     const double* tn = t.neg_row(p, tok);
     for (int64_t x = 0; x < vo; ++x) {
       nu[x] = up[x] + tu[x];
       nn[x] = neg[x] + tn[x];
     }
-    count += enumerate_up(t, k, p + 1, nu, nn, tok > m_prefix ? tok : m_prefix, scratch);
+    count += enumerate_up(t, k, p + 1, nu, nn, tok > m_prefix ? tok : m_prefix, scratch, b,
+                          tight_lo && tok == first, tight_hi && tok == last);
   }
   return count;
 }
@@ -287,16 +302,20 @@ struct BandEnumeration {
   std::vector<std::vector<int64_t>> any, in;  // per position: tokens of band >= b, == b
   std::vector<uint8_t> in_later;              // per position p: some p' >= p has a band-b token
   std::vector<std::vector<double>>& scratch;
+  const PrefixBounds& range;                  // only prefixes within it (SPEC 4.6), as enumerate_up
   uint64_t nodes = 0;                         // prefix sums formed (proof length)
 
   __attribute__((noinline)) uint64_t run(int64_t p, const double* up, const double* neg,
-                                         int64_t m_prefix, bool hit) {
+                                         int64_t m_prefix, bool hit, bool tight_lo, bool tight_hi) {
     if (!hit && !in_later[static_cast<size_t>(p)]) return 0;
     const std::vector<int64_t>& tokens = (p == k - 2 && !hit) ? in[static_cast<size_t>(p)]
                                                                : any[static_cast<size_t>(p)];
+    const int64_t first = tight_lo ? range.lo[static_cast<size_t>(p)] : 0;
+    const int64_t last = tight_hi ? range.hi[static_cast<size_t>(p)] : t.v - 1;
     uint64_t count = 0;
     if (p == k - 2) {
       for (const int64_t tok : tokens) {
+        if (tok < first || tok > last) continue;
         const int64_t m = tok > m_prefix ? tok : m_prefix;
         const double threshold = -(neg[m] + t.neg_row(p, tok)[m]);
         count += all_below(t.simd, up, t.up_row(p, tok), t.vo, m, threshold);
@@ -307,6 +326,7 @@ struct BandEnumeration {
     double* nu = next.data();
     double* nn = next.data() + t.vo;
     for (const int64_t tok : tokens) {
+      if (tok < first || tok > last) continue;
       const double* tu = t.up_row(p, tok);
       const double* tn = t.neg_row(p, tok);
       for (int64_t x = 0; x < t.vo; ++x) {
@@ -315,13 +335,15 @@ struct BandEnumeration {
       }
       ++nodes;
       const bool now = hit || bands.band[static_cast<size_t>(p * t.v + tok)] == b;
-      count += run(p + 1, nu, nn, tok > m_prefix ? tok : m_prefix, now);
+      count += run(p + 1, nu, nn, tok > m_prefix ? tok : m_prefix, now, tight_lo && tok == first,
+                   tight_hi && tok == last);
     }
     return count;
   }
 };
 
-uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands, OpCounts& ops) {
+uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands,
+                            const PrefixBounds& range, OpCounts& ops) {
   std::vector<std::vector<double>> scratch(static_cast<size_t>(s.k),
                                            std::vector<double>(static_cast<size_t>(2 * s.vo)));
   uint64_t count = 0;
@@ -336,7 +358,7 @@ uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands,
       count += hit ? count_single_up(t, q) : 0;
       continue;
     }
-    BandEnumeration e{t, bands, b, s.k, {}, {}, {}, scratch};
+    BandEnumeration e{t, bands, b, s.k, {}, {}, {}, scratch, range};
     e.any.resize(static_cast<size_t>(s.k - 1));
     e.in.resize(static_cast<size_t>(s.k - 1));
     e.in_later.assign(static_cast<size_t>(s.k), 0);
@@ -349,7 +371,7 @@ uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands,
     for (int64_t p = s.k - 2; p >= 0; --p)
       e.in_later[static_cast<size_t>(p)] =
           !e.in[static_cast<size_t>(p)].empty() || e.in_later[static_cast<size_t>(p + 1)];
-    count += e.run(0, t.up_row(s.k - 1, q), t.neg_row(s.k - 1, q), q, hit);
+    count += e.run(0, t.up_row(s.k - 1, q), t.neg_row(s.k - 1, q), q, hit, true, true);
     // Tables of one band beyond the one the formula of §4.5 charges per query, and the prefix sums.
     const auto rows = static_cast<uint64_t>(s.k * s.v), vo = static_cast<uint64_t>(s.vo);
     if (b > 0) {
@@ -362,11 +384,10 @@ uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands,
   return count;
 }
 
-uint64_t count_query_banded(const Shared& s, int64_t q, const ScoreBands& bands, OpCounts& ops);
-
-uint64_t count_query(const Shared& s, int64_t q, OpCounts& extra_ops) {
+// Query q's inputs within `b` (SPEC 4.6).
+uint64_t count_query(const Shared& s, int64_t q, const PrefixBounds& b, OpCounts& extra_ops) {
   const ScoreBands bands = score_bands(s, q, extra_ops);  // SPEC §3.8 Lemma B′
-  if (!bands.one_shift) return count_query_banded(s, q, bands, extra_ops);
+  if (!bands.one_shift) return count_query_banded(s, q, bands, b, extra_ops);
   const std::vector<Interval> w = attention_weights(s, q);  // round-to-nearest (MPFR)
   QueryTables t;
   std::vector<std::vector<double>> scratch(static_cast<size_t>(s.k),
@@ -379,7 +400,8 @@ uint64_t count_query(const Shared& s, int64_t q, OpCounts& extra_ops) {
       count = count_single_up(t, q);
     } else {
       // Start from the query position's own terms (position k-1, token q).
-      count = enumerate_up(t, s.k, 0, t.up_row(s.k - 1, q), t.neg_row(s.k - 1, q), q, scratch);
+      count = enumerate_up(t, s.k, 0, t.up_row(s.k - 1, q), t.neg_row(s.k - 1, q), q, scratch, b,
+                           true, true);
     }
   }
   return count;
@@ -434,6 +456,23 @@ uint64_t power(uint64_t base, int64_t exp) {
   return r;
 }
 
+// The k-1 base-v digits of a prefix index, t_0 first.
+std::vector<int64_t> prefix_digits(uint64_t index, int64_t v, int64_t k) {
+  std::vector<int64_t> d(static_cast<size_t>(k > 1 ? k - 1 : 0));
+  for (size_t i = d.size(); i-- > 0;) {
+    d[i] = static_cast<int64_t>(index % static_cast<uint64_t>(v));
+    index /= static_cast<uint64_t>(v);
+  }
+  return d;
+}
+
+// Query q's prefixes inside the range [begin, end) of query-major indices q*V1 + P.
+PrefixBounds query_bounds(uint64_t q, InputRange r, uint64_t V1, int64_t v, int64_t k) {
+  const uint64_t lo = q == r.begin / V1 ? r.begin % V1 : 0;
+  const uint64_t hi = q == (r.end - 1) / V1 ? (r.end - 1) % V1 : V1 - 1;
+  return PrefixBounds{prefix_digits(lo, v, k), prefix_digits(hi, v, k)};
+}
+
 }  // namespace
 
 uint64_t brute_force_paper_flops(int64_t v, int64_t k, int64_t d, int64_t d_head, int64_t v_out) {
@@ -453,7 +492,8 @@ uint64_t brute_force_paper_flops(int64_t v, int64_t k, int64_t d, int64_t d_head
   return f * power(static_cast<uint64_t>(v), k);
 }
 
-BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, SimdPath simd) {
+BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, SimdPath simd,
+                                            InputRange range) {
   if (w.has_nonzero_bias()) throw std::runtime_error("model has non-zero biases");
   if (w.v_out < w.v) throw std::runtime_error("d_vocab_out < vocab");
   const auto v = static_cast<uint64_t>(w.v);
@@ -464,30 +504,43 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
     total *= v;
   }
 
+  if (range.end == 0) range = InputRange{0, total};
+  if (!(range.begin < range.end && range.end <= total))
+    throw std::runtime_error("brute-force: input range [" + std::to_string(range.begin) + ", " +
+                             std::to_string(range.end) + ") is empty or beyond vocab^k");
+  const uint64_t V1 = total / v;  // inputs per query
+  const uint64_t q_first = range.begin / V1, q_last = (range.end - 1) / V1;
+
   BruteForceCount result;
   result.total = total;
+  result.range = range;
   Shared s;
   prepare_shared(s, w, simd, result.ops);
 
   // Queries are independent; each is done by one thread and counted in its own slot, so the sum
-  // does not depend on scheduling.
-  std::vector<uint64_t> per_query(static_cast<size_t>(w.v), 0);
-  std::vector<OpCounts> per_query_ops(static_cast<size_t>(w.v));  // sharp queries (SPEC 3.8)
+  // does not depend on scheduling. Only the queries the range touches are visited.
+  const auto nq = static_cast<int64_t>(q_last - q_first + 1);
+  std::vector<uint64_t> per_query(static_cast<size_t>(nq), 0);
+  std::vector<OpCounts> per_query_ops(static_cast<size_t>(nq));  // sharp queries (SPEC 3.8)
   std::atomic<int64_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
   auto worker = [&] {
     try {
-      for (int64_t q = next++; q < w.v; q = next++) per_query[static_cast<size_t>(q)] =
-          count_query(s, q, per_query_ops[static_cast<size_t>(q)]);
+      for (int64_t i = next++; i < nq; i = next++) {
+        const uint64_t q = q_first + static_cast<uint64_t>(i);
+        per_query[static_cast<size_t>(i)] =
+            count_query(s, static_cast<int64_t>(q), query_bounds(q, range, V1, w.v, w.k),
+                        per_query_ops[static_cast<size_t>(i)]);
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
-      next = w.v;
+      next = nq;
     }
     mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread constant caches
   };
-  const int n = threads < 1 ? 1 : (threads > w.v ? static_cast<int>(w.v) : threads);
+  const int n = threads < 1 ? 1 : (threads > nq ? static_cast<int>(nq) : threads);
   std::vector<std::thread> pool;
   for (int i = 1; i < n; ++i) pool.emplace_back(worker);
   worker();
@@ -496,19 +549,31 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   for (uint64_t c : per_query) result.certified += c;
   for (const OpCounts& o : per_query_ops) result.ops += o;
 
-  // Op counts by formula (deterministic). kv = k*v rows of per-query tables.
+  // Op counts by formula (deterministic). kv = k*v rows of per-query tables; Q = the queries the
+  // range touches (v for the whole space), T = its inputs.
   const uint64_t K = static_cast<uint64_t>(w.k), VO = static_cast<uint64_t>(w.v_out);
+  const uint64_t Q = static_cast<uint64_t>(nq), T = range.end - range.begin;
   OpCounts& ops = result.ops;
   ops += shared_table_ops(v, K, VO);
-  for (uint64_t q = 0; q < v; ++q) ops += query_table_ops(v, K, VO);
+  for (uint64_t q = 0; q < Q; ++q) ops += query_table_ops(v, K, VO);
   // Enumeration: prefix sums at levels 1..k-2 (2 vectors of v_out each), then per input v_out
-  // additions and v_out + 1 comparisons, plus 2 additions for the threshold.
+  // additions and v_out + 1 comparisons, plus 2 additions for the threshold. The prefixes
+  // (t_0..t_p), p <= k-3, of query q's range [lo, hi] are lo/u .. hi/u with u = v^(k-2-p)
+  // (v^(p+1) of them for a whole query).
   uint64_t prefix_nodes = 0;
-  for (int64_t level = 1; level <= w.k - 2; ++level) prefix_nodes += power(v, level + 1);
-  ops.interval_add += prefix_nodes * 2 * VO + total * (VO + 2);
-  ops.compare += total * (VO + 1);
-  ops.int_op += total * 2;                      // running max token, counter
-  result.paper_flops = brute_force_paper_flops(w.v, w.k, w.file_d_model(), w.file_d_head(), w.v_out);
+  for (uint64_t q = q_first; q <= q_last; ++q) {
+    const uint64_t lo = q == q_first ? range.begin % V1 : 0;
+    const uint64_t hi = q == q_last ? (range.end - 1) % V1 : V1 - 1;
+    for (int64_t p = 0; p <= w.k - 3; ++p) {
+      const uint64_t u = power(v, w.k - 2 - p);
+      prefix_nodes += hi / u - lo / u + 1;
+    }
+  }
+  ops.interval_add += prefix_nodes * 2 * VO + T * (VO + 2);
+  ops.compare += T * (VO + 1);
+  ops.int_op += T * 2;                          // running max token, counter
+  // The paper's forward passes, for the range's inputs only (v = 1 gives the per-input count).
+  result.paper_flops = brute_force_paper_flops(1, w.k, w.file_d_model(), w.file_d_head(), w.v_out) * T;
   return result;
 }
 
@@ -542,12 +607,33 @@ bool brute_force_input_certified(const BruteForceQueryTables& t, const double* u
   return input_certified_up(t, up, neg, p, tok, m);
 }
 
-StrategyOutcome check_brute_force(const StrategyInput& in) {
-  expect_step_kinds(in.cert, {"brute-force"});
-  FieldReader step(in.cert.steps[0], in.cert.step_path(0));
+InputRange brute_force_step_range(const Certificate& cert, uint64_t total) {
+  expect_step_kinds(cert, {"brute-force"});
+  FieldReader step(cert.steps[0], cert.step_path(0));
   step.required("kind");
+  InputRange range{0, total};
+  if (step.optional("inputs")) {
+    FieldReader r(step.object("inputs"), step.field("inputs"));
+    const BigInt begin = parse_decimal_integer(r.string("begin", kMaxNumberDigits), r.field("begin"));
+    const BigInt end = parse_decimal_integer(r.string("end", kMaxNumberDigits), r.field("end"));
+    r.finish();
+    if (!(begin < end) || end > total)
+      r.path().fail("input range [" + begin.str() + ", " + end.str() +
+                    ") is empty or outside the input space [0, " + std::to_string(total) + ")");
+    range = InputRange{begin.convert_to<uint64_t>(), end.convert_to<uint64_t>()};
+  }
   step.finish();
-  const BruteForceCount c = brute_force_certified_count(in.model.weights, in.threads);
+  return range;
+}
+
+StrategyOutcome check_brute_force(const StrategyInput& in) {
+  const ModelWeights& w = in.model.weights;
+  uint64_t total = 1;  // refused by brute_force_certified_count beyond 2^40; capped here
+  for (int64_t i = 0; i < w.k && total <= kMaxBruteForceInputs; ++i) total *= static_cast<uint64_t>(w.v);
+  if (total > kMaxBruteForceInputs)
+    throw CertificateRejected("brute-force: vocab^k exceeds 2^40 inputs: brute force is not feasible");
+  const InputRange range = brute_force_step_range(in.cert, total);
+  const BruteForceCount c = brute_force_certified_count(w, in.threads, SimdPath::automatic, range);
   StrategyOutcome out;
   out.certified = c.certified;
   out.ops = c.ops;

@@ -27,9 +27,17 @@ namespace mechcert {
 // Refuses more inputs than this (the check would run for hours).
 inline constexpr uint64_t kMaxBruteForceInputs = uint64_t{1} << 40;
 
+// A half-open range [begin, end) of input indices in the query-major order of SPEC 4.6:
+// index(t) = t_{k-1} v^{k-1} + sum_{p<k-1} t_p v^{k-2-p}. end == 0 means "every input".
+struct InputRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
 struct BruteForceCount {
-  uint64_t certified = 0;    // inputs whose correct logit provably exceeds every wrong logit
+  uint64_t certified = 0;    // inputs of the range whose correct logit provably exceeds every wrong logit
   uint64_t total = 0;        // v^k
+  InputRange range;          // the inputs enumerated (the whole space unless a range was given)
   OpCounts ops;
   uint64_t paper_flops = 0;  // the paper's brute-force FLOP convention
 };
@@ -38,16 +46,24 @@ struct BruteForceCount {
 // the same order per output, so all give the same count; tests run each one.
 enum class SimdPath { automatic, scalar, sse2, avx2 };
 
-// Certified count of a zero-bias model over all v^k inputs. Throws std::runtime_error if the
-// model has non-zero biases, v_out < v, or v^k > kMaxBruteForceInputs.
+// Certified count of a zero-bias model over the inputs of `range` (default: all v^k). Throws
+// std::runtime_error if the model has non-zero biases, v_out < v, or the range is empty or beyond
+// v^k, and CertificateRejected if v^k > kMaxBruteForceInputs.
 BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads,
-                                            SimdPath simd = SimdPath::automatic);
+                                            SimdPath simd = SimdPath::automatic,
+                                            InputRange range = {});
 
 // The paper's FLOP count for brute force: v^k * (one forward pass on k positions + last-position
 // log-softmax loss + argmax accuracy), charged by the rules of reference-algorithms.md 7.1.
 uint64_t brute_force_paper_flops(int64_t v, int64_t k, int64_t d, int64_t d_head, int64_t v_out);
 
-// The checker function for strategy "brute-force": steps = [{"kind": "brute-force"}].
+// The input range a brute-force step covers (SPEC 4.6): its optional "inputs" {"begin", "end"}
+// (decimal strings, 0 <= begin < end <= v^k), else the whole space. Throws FormatError naming
+// the field.
+InputRange brute_force_step_range(const Certificate& cert, uint64_t total);
+
+// The checker function for strategy "brute-force": steps = [{"kind": "brute-force"}], or with
+// "inputs" a part of a composition (SPEC 9) certifying only the inputs of its range.
 StrategyOutcome check_brute_force(const StrategyInput& in);
 
 // --- Lemma B on inputs chosen by the caller (the hybrid strategies, SPEC 10) ---

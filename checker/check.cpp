@@ -3,6 +3,7 @@
 #include <map>
 
 #include "checker/brute_force.hpp"
+#include "checker/composition.hpp"
 #include "checker/cubic.hpp"
 #include "checker/hybrid.hpp"
 #include "checker/subcubic.hpp"
@@ -16,6 +17,7 @@ StrategyCheck find_strategy_check(const std::string& strategy) {
         {"brute-force", &check_brute_force},  // SPEC "Brute force"
         {"cubic", &check_cubic_strategy},     // SPEC "Cubic"
         {"hybrid/cubic+brute-force", &check_hybrid_cubic_strategy},  // SPEC 10 "Hybrid"
+        {"composition", &check_composition},  // SPEC "Composition" (parts checked in turn)
     };
     for (const std::string& name : subcubic_strategy_names())
       t.emplace(name, &check_subcubic_strategy);  // SPEC "Subcubic"
@@ -40,7 +42,7 @@ namespace {
 void reject(const std::string& why) { throw CertificateRejected(why); }
 }  // namespace
 
-CheckResult check_certificate(const LoadedModel& model, const Certificate& cert, int threads) {
+void check_envelope(const LoadedModel& model, const Certificate& cert) {
   const ModelWeights& w = model.weights;
   if (cert.model.sha256 != model.sha256)
     reject("model: the certificate is for model " + cert.model.sha256 + ", not " + model.sha256 +
@@ -61,6 +63,11 @@ CheckResult check_certificate(const LoadedModel& model, const Certificate& cert,
   if (w.v_out < w.v)
     reject("model: d_vocab_out " + std::to_string(w.v_out) + " < vocab " + std::to_string(w.v) +
            ": the label max(t) cannot be predicted");
+}
+
+CheckResult check_certificate(const LoadedModel& model, const Certificate& cert, int threads) {
+  check_envelope(model, cert);
+  const ModelWeights& w = model.weights;
 
   const StrategyCheck check = find_strategy_check(cert.strategy);
   if (!check) JsonPath{cert.display_name, "strategy"}.fail("unknown strategy \"" + cert.strategy + "\"");
@@ -70,6 +77,12 @@ CheckResult check_certificate(const LoadedModel& model, const Certificate& cert,
   if (w.has_nonzero_bias()) folded = LoadedModel{fold_biases(w), model.sha256, model.path};
   const LoadedModel& checked = w.has_nonzero_bias() ? folded : model;
   const StrategyOutcome outcome = check(StrategyInput{checked, cert, threads});
+  return finish_check(model, cert, outcome);
+}
+
+CheckResult finish_check(const LoadedModel& model, const Certificate& cert,
+                         const StrategyOutcome& outcome) {
+  const ModelWeights& w = model.weights;
   if (cert.claim_correct > outcome.certified)
     reject("claim: claims " + cert.claim_correct.str() + " correct inputs, the steps certify only " +
            outcome.certified.str());

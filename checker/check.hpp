@@ -52,6 +52,13 @@ struct CheckResult {
 // caller turns them into exit code 1); returns the result when valid.
 CheckResult check_certificate(const LoadedModel& model, const Certificate& cert, int threads);
 
+// The two halves of check_certificate around the strategy's own check, for callers that run the
+// strategy elsewhere (mechcert-check-mpi): SPEC 2.4 step 4 (model identity, task, shapes), and
+// step 6 (the claim against the certified count) with the result. Both throw CertificateRejected.
+void check_envelope(const LoadedModel& model, const Certificate& cert);
+CheckResult finish_check(const LoadedModel& model, const Certificate& cert,
+                         const StrategyOutcome& outcome);
+
 // Step parsing helper shared by strategies: the certificate must have exactly the given step kinds
 // in order; throws FormatError naming the first mismatch.
 void expect_step_kinds(const Certificate& cert, const std::vector<std::string>& kinds);

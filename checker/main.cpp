@@ -1,11 +1,9 @@
-// mechcert-check MODEL CERT [--json] [--threads N]: the trusted, independent checker.
+// mechcert-check MODEL CERT [--json] [--threads N] [--part I]: the trusted, independent checker.
 // Exit codes (SPEC.md "Checker contract"): 0 the certificate is valid and its bound holds;
 // 1 the certificate is rejected (stderr: one line naming the failed step and why);
 // 2 usage error or unreadable input; 3 internal error (the checker could not decide: an invariant
 // failed, an enclosure overflowed binary64, out of memory) -- never "rejected";
 // 4 unsound floating-point environment (the checker refuses to run on this machine/process).
-#include <cmath>
-#include <limits>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -17,7 +15,9 @@
 
 #include "checker/check.hpp"
 #include "checker/exp_bounds.hpp"
+#include "checker/composition.hpp"
 #include "checker/fp_environment.hpp"
+#include "checker/verdict.hpp"
 #include "format/certificate.hpp"
 #include "format/model_weights.hpp"
 
@@ -30,47 +30,10 @@
 
 namespace {
 
-using mechcert::BigInt;
-
-std::string decimal(const BigInt& num, const BigInt& den, int digits) {
-  // Truncated decimal expansion of num/den (num <= den), e.g. 0.99984962.
-  BigInt whole = num / den, rem = num % den;
-  std::string s = whole.str() + ".";
-  for (int i = 0; i < digits; ++i) {
-    rem *= 10;
-    s += static_cast<char>('0' + static_cast<int>(rem / den));
-    rem %= den;
-  }
-  return s;
-}
-
-double to_double(const BigInt& num, const BigInt& den) {
-  return mechcert::Rational(num, den).convert_to<double>();
-}
-
-int finish_rejected(const std::string& reason, bool json, const std::string& strategy,
-                    const std::string& sha) {
-  std::fprintf(stderr, "mechcert-check: rejected: %s\n", reason.c_str());
-  if (json) {
-    nlohmann::json j = {{"valid", false}, {"reason", reason}, {"bound", nullptr},
-                        {"model_sha256", sha}, {"strategy", strategy}};
-    std::cout << j.dump() << "\n";
-  } else {
-    std::cout << "REJECTED\n";
-  }
-  return 1;
-}
-
-// Exit codes other than 0/1/2 (SPEC.md 2.5).
-constexpr int kExitInternal = 3;
-constexpr int kExitEnvironment = 4;
-
-// The checker could not reach a verdict. Deliberately not "rejected": exit 1 means the
-// certificate is not a proof, and nothing here says so.
-int internal_error(const std::string& what) {
-  std::fprintf(stderr, "mechcert-check: internal error (no verdict): %s\n", what.c_str());
-  return kExitInternal;
-}
+using mechcert::kExitEnvironment;
+using mechcert::print_internal_error;
+using mechcert::print_rejected;
+using mechcert::print_unreadable;
 
 }  // namespace
 
@@ -85,6 +48,11 @@ int main(int argc, char** argv) {
   app.add_option("MODEL", model_path, "model file (.safetensors)")->required();
   app.add_option("CERT", cert_path, "certificate (.json)")->required();
   app.add_flag("--json", json, "print one JSON object instead of text");
+  int64_t part_index = -1;
+  app.add_option("--part", part_index,
+                 "check only part I of a composition manifest (SPEC 9.3): its digest, model, range "
+                 "and proof")
+      ->check(CLI::Range(int64_t{0}, static_cast<int64_t>(mechcert::kMaxCompositionParts)));
   mechcert::ModelOverrides overrides;
   app.add_option("--task", overrides.task, "override the model file's task (SPEC 1.3; e.g. max-of-k)");
   std::string exp_method = "binary64";
@@ -121,68 +89,60 @@ int main(int argc, char** argv) {
   try {
     model = mechcert::load_model(model_path, overrides);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mechcert-check: unreadable model: %s\n", e.what());
-    return 2;
+    return print_unreadable(std::string("unreadable model: ") + e.what());
   }
   try {
     cert = mechcert::read_certificate(cert_path);
   } catch (const mechcert::UnreadableInput& e) {
-    std::fprintf(stderr, "mechcert-check: unreadable certificate: %s\n", e.what());
-    return 2;
+    return print_unreadable(std::string("unreadable certificate: ") + e.what());
   } catch (const mechcert::FormatError& e) {
-    return finish_rejected(e.what(), json, "", model.sha256);
+    return print_rejected(e.what(), json, "", model.sha256);
   } catch (const std::exception& e) {
-    return internal_error(e.what());
+    return print_internal_error(e.what());
   }
+  if (part_index >= 0 && cert.strategy != "composition")
+    return print_unreadable("--part: " + cert_path + " is not a composition manifest (strategy " +
+                            cert.strategy + ")");
 
-  mechcert::CheckResult r;
-  try {
-    r = mechcert::check_certificate(model, cert, threads);
-  } catch (const std::bad_alloc&) {
-    return internal_error("out of memory");
-  } catch (const mechcert::UnreadableInput& e) {
-    std::fprintf(stderr, "mechcert-check: unreadable input: %s\n", e.what());
-    return 2;
-  } catch (const mechcert::CertificateRejected& e) {
-    return finish_rejected(e.what(), json, cert.strategy, model.sha256);
-  } catch (const mechcert::FormatError& e) {
-    return finish_rejected(e.what(), json, cert.strategy, model.sha256);
-  } catch (const std::exception& e) {
-    // Not the certificate's fault as far as we know: an invariant, an overflow, a bug.
-    return internal_error(e.what());
-  }
-  r.length.wall_seconds = clock.wall_seconds();
-  r.length.cpu_seconds = clock.cpu_seconds();
+  // Every failure of the check, mapped to its exit code (SPEC 2.5).
+  auto guarded = [&](auto&& body) -> int {
+    try {
+      return body();
+    } catch (const std::bad_alloc&) {
+      return print_internal_error("out of memory");
+    } catch (const mechcert::UnreadableInput& e) {
+      return print_unreadable(std::string("unreadable input: ") + e.what());
+    } catch (const mechcert::CertificateRejected& e) {
+      return print_rejected(e.what(), json, cert.strategy, model.sha256);
+    } catch (const mechcert::FormatError& e) {
+      return print_rejected(e.what(), json, cert.strategy, model.sha256);
+    } catch (const std::exception& e) {
+      // Not the certificate's fault as far as we know: an invariant, an overflow, a bug.
+      return print_internal_error(e.what());
+    }
+  };
 
-  const double value = to_double(r.bound_num, r.bound_den);
-  if (json) {
-    nlohmann::json j;
-    j["valid"] = true;
-    j["bound"] = {{"num", r.bound_num.str()}, {"den", r.bound_den.str()}, {"value", value}};
-    j["certified"] = r.certified.str();
-    j["model_sha256"] = r.model_sha256;
-    j["strategy"] = r.strategy;
-    if (r.unexplained_dimension <= std::numeric_limits<uint64_t>::max())
-      j["unexplained_dimension"] = r.unexplained_dimension.convert_to<uint64_t>();
-    else
-      j["unexplained_dimension"] = r.unexplained_dimension.str();  // beyond 2^64: exact decimal
-    j["proof_length"] = {{"ops", r.length.ops.to_json()},
-                         {"paper_flops", r.length.paper_flops},
-                         {"seconds", r.length.wall_seconds},
-                         {"cpu_seconds", r.length.cpu_seconds}};
-    std::cout << j.dump() << "\n";
-  } else {
-    std::printf("VALID: accuracy >= %s/%s = %s (strategy %s, model %s)\n", r.bound_num.str().c_str(),
-                r.bound_den.str().c_str(), decimal(r.bound_num, r.bound_den, 8).c_str(),
-                r.strategy.c_str(), r.model_sha256.c_str());
-    std::string ops;
-    const nlohmann::json op_counts = r.length.ops.to_json();
-    for (const auto& [kind, count] : op_counts.items())
-      ops += " " + kind + "=" + std::to_string(count.get<uint64_t>());
-    const double pf = static_cast<double>(r.length.paper_flops);
-    std::printf("proof length: %llu ops (%s), paper FLOPs %.3g (2^%.1f), %.3f s wall, %.3f s CPU\n",
-                static_cast<unsigned long long>(r.length.ops.total()), ops.c_str() + 1, pf,
-                pf > 0 ? std::log2(pf) : 0.0, r.length.wall_seconds, r.length.cpu_seconds);
+  if (part_index >= 0) {
+    return guarded([&] {
+      mechcert::check_envelope(model, cert);
+      const auto parts = mechcert::read_manifest_parts(cert, cert.claim_total);
+      if (static_cast<size_t>(part_index) >= parts.size())
+        return print_unreadable("--part " + std::to_string(part_index) + ": the manifest has " +
+                                std::to_string(parts.size()) + " parts");
+      const mechcert::ManifestPart& part = parts[static_cast<size_t>(part_index)];
+      const mechcert::StrategyOutcome outcome = mechcert::check_part(model, cert, part, threads);
+      mechcert::ProofLength length;
+      length.ops = outcome.ops;
+      length.paper_flops = outcome.paper_flops;
+      length.wall_seconds = clock.wall_seconds();
+      length.cpu_seconds = clock.cpu_seconds();
+      return mechcert::print_part_valid(part, outcome, length, model.sha256, json);
+    });
   }
-  return 0;
+  return guarded([&] {
+    mechcert::CheckResult r = mechcert::check_certificate(model, cert, threads);
+    r.length.wall_seconds = clock.wall_seconds();
+    r.length.cpu_seconds = clock.cpu_seconds();
+    return mechcert::print_valid(r, json);
+  });
 }

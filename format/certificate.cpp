@@ -33,6 +33,14 @@ bool is_lower_hex(const std::string& s, size_t n) {
   return true;
 }
 
+std::string sha256_field(FieldReader& r, const char* key) {
+  const std::string s = r.string(key, 64);
+  if (!is_lower_hex(s, 64)) r.field(key).fail("expected 64 lowercase hex digits");
+  return s;
+}
+
+}  // namespace
+
 bool is_bare_file_name(const std::string& s) {
   if (s.empty() || s.size() > 255 || s[0] == '.') return false;
   for (char c : s)
@@ -42,14 +50,6 @@ bool is_bare_file_name(const std::string& s) {
   return true;
 }
 
-std::string sha256_field(FieldReader& r, const char* key) {
-  const std::string s = r.string(key, 64);
-  if (!is_lower_hex(s, 64)) r.field(key).fail("expected 64 lowercase hex digits");
-  return s;
-}
-
-}  // namespace
-
 Certificate parse_certificate(const std::string& text, const std::string& display_name,
                               const std::string& directory) {
   if (text.size() > kMaxCertificateBytes)
@@ -57,6 +57,7 @@ Certificate parse_certificate(const std::string& text, const std::string& displa
   nlohmann::json doc = parse_json_strict(text, display_name, kMaxJsonValues, kMaxJsonDepth);
   Certificate cert;
   cert.display_name = display_name;
+  cert.directory = directory;
   const JsonPath root{display_name, ""};
   FieldReader r(doc, root);
   r.expect_string("format", kCertificateFormatName);
@@ -141,8 +142,12 @@ Certificate parse_certificate(const std::string& text, const std::string& displa
   return cert;
 }
 
+std::string read_certificate_text(const std::string& path) {
+  return read_file_limited(path, kMaxCertificateBytes, "certificate");
+}
+
 Certificate read_certificate(const std::string& path) {
-  const std::string text = read_file_limited(path, kMaxCertificateBytes, "certificate");
+  const std::string text = read_certificate_text(path);
   const auto dir = std::filesystem::path(path).parent_path().string();
   return parse_certificate(text, path, dir.empty() ? "." : dir);
 }

@@ -67,6 +67,7 @@ struct CertificateSidecar {
 
 struct Certificate {
   std::string display_name;  // file name used in error messages
+  std::string directory;     // where a sidecar or a composition's parts are resolved ("" = none)
   int64_t version = 0;
   CertificateTask task;
   CertificateModel model;
@@ -84,9 +85,17 @@ struct Certificate {
   std::string step_kind(size_t i) const { return steps[i].at("kind").get<std::string>(); }
 };
 
+// A bare file name: [A-Za-z0-9._-], 1..255 characters, not starting with '.'. Sidecars and the
+// parts of a composition are named this way, so they can never escape the certificate's directory.
+bool is_bare_file_name(const std::string& s);
+
 // Reads `path` (and its sidecar, if named), parses strictly. Throws UnreadableInput for I/O and
 // JSON syntax problems, FormatError for everything else.
 Certificate read_certificate(const std::string& path);
+
+// The bytes of a certificate file (at most kMaxCertificateBytes, checked from the file system
+// before reading). Throws UnreadableInput.
+std::string read_certificate_text(const std::string& path);
 
 // Parses certificate text; `directory` is where a sidecar is looked up ("" = no sidecar allowed).
 Certificate parse_certificate(const std::string& text, const std::string& display_name,

@@ -157,6 +157,7 @@ struct Problem {
   };
   std::vector<SharpQuery> sharp_queries;
   std::vector<std::pair<size_t, int>> sharp_items;  // (index into sharp_queries, band)
+  uint64_t item_begin = 0, item_end = 0;  // the range's work items (query-major, SPEC 4.6)
 };
 
 // Width of a band of scores, in units of the exp argument: the largest weight of every input
@@ -249,8 +250,11 @@ struct Worker {
   }
 
   // Inputs of band b: every free cell in band >= b, some cell (query's or free) in band b.
+  // `item`: q and t_0..t_{p-1} as a work-item index while p <= prefix_len; inputs whose item is
+  // outside the range are skipped.
   void enumerate_band(const Problem::SharpQuery& sq, int b, int64_t p, const double* S, int64_t m,
-                      bool hit) {
+                      bool hit, uint64_t item) {
+    if (p == pr->prefix_len && !(item >= pr->item_begin && item < pr->item_end)) return;
     bool later = hit;
     for (int64_t r = p; r + 1 < pr->k && !later; ++r)
       for (int64_t token = 0; token < pr->v && !later; ++token)
@@ -270,7 +274,9 @@ struct Worker {
         continue;
       }
       for (int64_t x = 0; x < pr->vo; ++x) next[x] = S[x] + R[x];
-      enumerate_band(sq, b, p + 1, next, std::max(m, token), now);
+      enumerate_band(sq, b, p + 1, next, std::max(m, token), now,
+                     p < pr->prefix_len ? item * static_cast<uint64_t>(pr->v) + static_cast<uint64_t>(token)
+                                        : item);
     }
   }
 
@@ -288,7 +294,7 @@ struct Worker {
       judge(S[sq.q], below, above, counts);
       return;
     }
-    enumerate_band(sq, b, 0, S, sq.q, hit);
+    enumerate_band(sq, b, 0, S, sq.q, hit, static_cast<uint64_t>(sq.q));
   }
 
   void run_item(uint64_t item) {
@@ -340,7 +346,25 @@ uint64_t checked_power(int64_t base, int64_t exponent, uint64_t limit, bool& ove
   return result;
 }
 
+// Work items fix q and the first j tokens; at least one free position stays for the kernel,
+// and at most 2^16 items keep the per-item overhead small.
+int64_t work_item_prefix_len(const ModelWeights& w) {
+  int64_t prefix_len = 0;
+  while (prefix_len + 2 <= w.k - 1) {
+    bool too_many = false;
+    checked_power(w.v, prefix_len + 2, uint64_t{1} << 16, too_many);
+    if (too_many) break;
+    ++prefix_len;
+  }
+  return prefix_len;
+}
+
 }  // namespace
+
+uint64_t eval_range_unit(const ModelWeights& w) {
+  bool over = false;
+  return checked_power(w.v, w.k - 1 - work_item_prefix_len(w), kMaxEvalInputs, over);
+}
 
 EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
@@ -366,17 +390,20 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
   pr.k = w.k;
   pr.vo = w.v_out;
   pr.innermost = pick_innermost();
-  // Work items fix q and the first j tokens; at least one free position stays for the kernel,
-  // and at most 2^16 items keep the per-item overhead small.
-  pr.prefix_len = 0;
-  while (pr.prefix_len + 2 <= w.k - 1) {
-    bool too_many = false;
-    checked_power(w.v, pr.prefix_len + 2, uint64_t{1} << 16, too_many);
-    if (too_many) break;
-    ++pr.prefix_len;
-  }
+  pr.prefix_len = work_item_prefix_len(w);
   pr.items = checked_power(w.v, pr.prefix_len + 1, kMaxEvalInputs, over);
   pr.inputs_per_item = total / pr.items;
+  // Item i holds the inputs [i, i+1) * inputs_per_item of the query-major order (q most significant).
+  const uint64_t range_end = options.end == 0 ? total : options.end;
+  if (!(options.begin < range_end && range_end <= total) || options.begin % pr.inputs_per_item != 0 ||
+      range_end % pr.inputs_per_item != 0)
+    throw std::invalid_argument("eval: input range [" + std::to_string(options.begin) + ", " +
+                                std::to_string(range_end) + ") is empty, beyond v^k or not a multiple of " +
+                                std::to_string(pr.inputs_per_item));
+  const uint64_t item_begin = options.begin / pr.inputs_per_item;
+  const uint64_t item_end = range_end / pr.inputs_per_item;
+  pr.item_begin = item_begin;
+  pr.item_end = item_end;
 
   // Per-query shift = largest score, so every weight is <= 1. A query whose scores span more
   // than a band, or are so large that double products lose units of the exp argument, is sharp:
@@ -427,16 +454,20 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
         sq.band[c] = static_cast<int>(sq.top.size()) - 1;
       }
       sq.query_band = sq.band[static_cast<size_t>((w.k - 1) * w.v + q)];
-      for (int b = 0; b <= sq.query_band; ++b)
-        pr.sharp_items.emplace_back(pr.sharp_queries.size(), b);
+      const uint64_t items_per_query = pr.items / static_cast<uint64_t>(w.v);
+      const auto qq = static_cast<uint64_t>(q);
+      if (qq >= item_begin / items_per_query && qq <= (item_end - 1) / items_per_query)
+        for (int b = 0; b <= sq.query_band; ++b)
+          pr.sharp_items.emplace_back(pr.sharp_queries.size(), b);
       pr.sharp_queries.push_back(std::move(sq));
     }
   }
-  const uint64_t all_items = pr.items + pr.sharp_items.size();
+  // Work: the range's items, then the bands of its sharp queries (restricted to the range's items).
+  const uint64_t work_items = (item_end - item_begin) + pr.sharp_items.size();
 
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::min<uint64_t>(all_items, 1024))));
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::min<uint64_t>(work_items, 1024))));
 
   std::atomic<uint64_t> next_item{0};
   std::atomic<uint64_t> items_done{0};
@@ -447,7 +478,9 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
 
   auto work = [&](size_t index) {
     Worker worker(pr);
-    for (uint64_t item = next_item.fetch_add(1); item < all_items; item = next_item.fetch_add(1)) {
+    for (uint64_t i = next_item.fetch_add(1); i < work_items; i = next_item.fetch_add(1)) {
+      const uint64_t range_items = item_end - item_begin;
+      const uint64_t item = i < range_items ? item_begin + i : pr.items + (i - range_items);
       worker.run_item(item);
       items_done.fetch_add(1, std::memory_order_relaxed);
     }
@@ -467,7 +500,7 @@ EvalResult evaluate_exact(const ModelWeights& w, const EvalOptions& options) {
       if (!options.progress || elapsed < 3.0 || elapsed - last_print < 5.0) continue;
       last_print = elapsed;
       const double fraction =
-          static_cast<double>(items_done.load()) / static_cast<double>(all_items);
+          static_cast<double>(items_done.load()) / static_cast<double>(work_items);
       std::fprintf(stderr, "eval: %5.1f%% of %llu inputs, %.1f s elapsed, ~%.0f s left\n",
                    100.0 * fraction, static_cast<unsigned long long>(total), elapsed,
                    fraction > 0 ? elapsed * (1.0 - fraction) / fraction : 0.0);

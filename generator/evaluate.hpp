@@ -21,10 +21,13 @@ namespace mechcert {
 struct EvalOptions {
   int threads = 0;        // 0 = hardware concurrency
   bool progress = false;  // progress lines on stderr (only for runs longer than a few seconds)
+  // Only the inputs [begin, end) of the query-major order (SPEC 4.6); end == 0: all of them.
+  // Both must be multiples of eval_range_unit(w).
+  uint64_t begin = 0, end = 0;
 };
 
 struct EvalResult {
-  uint64_t total = 0;           // v^k inputs
+  uint64_t total = 0;           // v^k inputs (also when a range was counted)
   uint64_t argmax_correct = 0;  // argmax of the logits (first index wins ties) == max token
   uint64_t strict_correct = 0;  // the max token's logit strictly exceeds every other logit
   uint64_t fragile_correct = 0;  // of those, wins by a relative margin <= 1e-9 (rounding-sensitive)
@@ -34,6 +37,10 @@ struct EvalResult {
 
 // Largest v^k `evaluate_exact` accepts.
 inline constexpr uint64_t kMaxEvalInputs = uint64_t{1} << 40;
+
+// The granularity of EvalOptions::begin/end: the inputs of one work item (q and the first j tokens
+// fixed), a power of v that divides v^k.
+uint64_t eval_range_unit(const ModelWeights& w);
 
 // Counts correct inputs of a Max-of-K model (label = largest token). Non-zero biases are handled
 // exactly (folded into the tables). Any finite weights work: a query whose attention scores span

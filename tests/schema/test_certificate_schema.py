@@ -145,6 +145,18 @@ MUTATIONS = [
     ("residue step listing inputs", "hybrid", lambda d: set_path(d, ["steps", 2, "inputs"], [[0, 0, 0]])),
     ("residue step as brute-force", "hybrid", lambda d: set_path(d, ["steps", 2, "kind"], "brute-force")),
     ("hybrid steps of cubic", "hybrid", lambda d: set_path(d, ["strategy"], "cubic")),
+    # composition (SPEC.md 9.1): the manifest of `prove --shards`
+    ("composition without parts", "composition", lambda d: set_path(d, ["steps", 0, "parts"], [])),
+    ("part path escaping the directory", "composition", lambda d: set_path(d, ["steps", 0, "parts", 1, "file"], "../part-00001.json")),
+    ("part path in a subdirectory", "composition", lambda d: set_path(d, ["steps", 0, "parts", 1, "file"], "sub/part-00001.json")),
+    ("part without sha256", "composition", lambda d: delete(d, ["steps", 0, "parts", 0, "sha256"])),
+    ("part without inputs", "composition", lambda d: delete(d, ["steps", 0, "parts", 0, "inputs"])),
+    ("part range as numbers", "composition", lambda d: set_path(d, ["steps", 0, "parts", 0, "inputs"], {"begin": 0, "end": 10})),
+    ("part range with a leading zero", "composition", lambda d: set_path(d, ["steps", 0, "parts", 0, "inputs", "begin"], "00")),
+    ("unknown field in a part", "composition", lambda d: set_path(d, ["steps", 0, "parts", 0, "claim"], "1")),
+    ("composition with a brute-force step", "composition", lambda d: d["steps"].append({"kind": "brute-force"})),
+    ("brute-force inputs with a field", "part", lambda d: set_path(d, ["steps", 0, "inputs", "step"], "1")),
+    ("brute-force inputs without end", "part", lambda d: delete(d, ["steps", 0, "inputs", "end"])),
 ]
 
 
@@ -204,6 +216,24 @@ def main():
             produced[name] = doc
         print(f"strategies: {len(produced)} of {len(strategies)} certificates proved, validated and checked")
 
+        # 3b. A sharded brute-force proof (SPEC.md 9): the manifest and every part validate and check.
+        shards = tmp / "shards"
+        r = run([args.mechcert, "prove", str(model), "--strategy", "brute-force", "--shards", "3",
+                 "--out", str(shards), "--quiet", "--threads", "1"])
+        if r.returncode != 0:
+            fail(f"mechcert prove --shards 3: exit {r.returncode}: {r.stderr.strip()}")
+        else:
+            for path in sorted(shards.glob("*.json")):
+                doc = json.loads(path.read_text())
+                for e in schema_errors(validator, doc):
+                    fail(f"{path.name}: the schema rejects mechcert's file: {e.json_path}: {e.message[:300]}")
+                rc = check_rc(model, path, args.checker)
+                if rc != 0:
+                    fail(f"{path.name}: mechcert-check exit {rc} on mechcert's file")
+            produced["composition"] = json.loads((shards / "manifest.json").read_text())
+            produced["part"] = json.loads((shards / "part-00001.json").read_text())
+            print(f"composition: manifest and {len(list(shards.glob('part-*.json')))} parts validated and checked")
+
         # 4. Malformed certificates, each from one base certificate.
         bases = {
             "brute-force": produced.get("brute-force"),
@@ -217,6 +247,8 @@ def main():
                                    if n.startswith("subcubic/") and n.endswith("/max_diff_subproduct")), None),
             "subcubic-rank1": next((d for n, d in produced.items()
                                     if n.startswith("subcubic/") and n.endswith("/max_diff")), None),
+            "composition": produced.get("composition"),
+            "part": produced.get("part"),
         }
         for family, doc in bases.items():
             if doc is None:
@@ -234,7 +266,8 @@ def main():
                 continue
             if not schema_errors(validator, doc):
                 fail(f"malformed '{what}': the schema accepts it")
-            path = tmp / f"bad-{i}.json"
+            # A manifest is resolved against its parts' directory.
+            path = (shards if family == "composition" else tmp) / f"bad-{i}.json"
             path.write_text(json.dumps(doc))
             rc = check_rc(model, path, args.checker)
             if rc != 1:

@@ -12,6 +12,7 @@
 // eval refuses them; without the conservative re-check cubic writes rows the checker rejects.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -141,6 +142,50 @@ TEST_CASE("sharp attention on tiny models: eval and brute force are exact, every
         INFO(strategy << " claims " << n << " of exact " << exact.correct);
         CHECK(n <= static_cast<long long>(exact.correct));
       }
+    }
+  }
+}
+
+// Sharded proofs (SPEC 4.6, 9) of sharp models: the banded enumeration (Lemma B′) restricted to
+// an input range. Any partition of the query-major order into ranges gives counts that add up to
+// the whole space's, in the checker (any ranges) and in eval (ranges of whole work units).
+TEST_CASE("sharp attention with input ranges: the parts' counts add up to the whole", "[e2e][sharp]") {
+  struct Shape { int64_t k, v, d, h; uint64_t seed; };
+  uint64_t state = 0x5eed;
+  for (const Shape s : {Shape{3, 5, 4, 3, 1}, Shape{4, 4, 3, 3, 3}, Shape{4, 6, 5, 4, 7}}) {
+    const ModelWeights base = test::make_fixture_model(s.k, s.v, s.d, s.h, s.seed);
+    for (const double span : kSpans) {
+      const ModelWeights w = sharpened(base, span);
+      INFO("k=" << s.k << " v=" << s.v << " seed=" << s.seed << " span " << score_span(w));
+      const uint64_t total = e_total(w);
+      const uint64_t whole = brute_force_certified_count(w, 2).certified;
+      const test::OracleCounts exact = test::oracle_classify_all(w);
+      CHECK(whole == exact.correct);
+      for (int trial = 0; trial < 3; ++trial) {
+        // Random cut points (one-input parts included), then the parts in order.
+        std::vector<uint64_t> cuts = {0, total};
+        for (int i = 0; i < 6; ++i) {
+          state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+          cuts.push_back(1 + (state >> 33) % (total - 1));
+        }
+        std::sort(cuts.begin(), cuts.end());
+        cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+        uint64_t sum = 0;
+        for (size_t i = 0; i + 1 < cuts.size(); ++i)
+          sum += brute_force_certified_count(w, 1, SimdPath::automatic, InputRange{cuts[i], cuts[i + 1]}).certified;
+        CHECK(sum == whole);
+      }
+      const uint64_t unit = eval_range_unit(w);
+      const uint64_t strict = evaluate_exact(w, EvalOptions{1, false}).strict_correct;
+      uint64_t eval_sum = 0;
+      for (uint64_t b = 0; b < total; b += unit) {
+        EvalOptions o{1, false};
+        o.begin = b;
+        o.end = b + unit;
+        eval_sum += evaluate_exact(w, o).strict_correct;
+      }
+      CHECK(eval_sum == strict);
+      CHECK(strict == exact.correct);
     }
   }
 }

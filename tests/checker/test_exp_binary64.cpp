@@ -18,20 +18,12 @@
 #include "checker/exp_bounds.hpp"
 #include "checker/fp_environment.hpp"
 
+#include "tests/support/sanitizer_build.hpp"
+
 using namespace mechcert;
 
 // A sanitizer build visits every 16th grid point (the run is about memory errors).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kGridStride = 16;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int kGridStride = 16;
-#else
-constexpr int kGridStride = 1;
-#endif
-#else
-constexpr int kGridStride = 1;
-#endif
+constexpr int kGridStride = mechcert::test::kSanitizedBuild ? 16 : 1;
 
 namespace {
 

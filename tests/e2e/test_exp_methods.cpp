@@ -16,23 +16,14 @@
 #include "generator/trainer.hpp"
 #include "tests/adversarial/planted_models.hpp"
 #include "tests/support/e2e_helpers.hpp"
+#include "tests/support/sanitizer_build.hpp"
 
 using namespace mechcert;
 using nlohmann::json;
 
 // Under AddressSanitizer: one example model and its cubic certificate only (brute force on
 // v = 64, k = 4 takes minutes there).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+constexpr bool kSanitized = mechcert::test::kSanitizedBuild;
 
 namespace {
 

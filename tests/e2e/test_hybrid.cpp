@@ -25,22 +25,13 @@
 #include "tests/support/e2e_helpers.hpp"
 #include "tests/support/exact_oracle.hpp"
 #include "tests/support/model_fixture.hpp"
+#include "tests/support/sanitizer_build.hpp"
 
 using namespace mechcert;
 using nlohmann::json;
 
 // Under AddressSanitizer brute force on a v = 64, k = 4 example takes minutes: one example only.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kExamples = 1;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int kExamples = 1;
-#else
-constexpr int kExamples = 3;
-#endif
-#else
-constexpr int kExamples = 3;
-#endif
+constexpr int kExamples = mechcert::test::kSanitizedBuild ? 1 : 3;
 
 namespace {
 

@@ -26,22 +26,13 @@
 #include "tests/support/e2e_helpers.hpp"
 #include "tests/support/exact_oracle.hpp"
 #include "tests/support/model_fixture.hpp"
+#include "tests/support/sanitizer_build.hpp"
 
 using namespace mechcert;
 
 // Under AddressSanitizer the v^k = 2^24 enumerations of the example model take minutes each:
 // there only the sharpest span is run on it.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+constexpr bool kSanitized = mechcert::test::kSanitizedBuild;
 
 namespace {
 

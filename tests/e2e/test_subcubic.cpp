@@ -25,23 +25,14 @@
 #include "tests/support/cubic_oracle.hpp"
 #include "tests/support/e2e_helpers.hpp"
 #include "tests/support/model_fixture.hpp"
+#include "tests/support/sanitizer_build.hpp"
 
 using namespace mechcert;
 using nlohmann::json;
 
 // Under AddressSanitizer the exhaustive evaluation below takes minutes: it then visits a sample
 // of the queries (the sanitizer run is about memory errors, not about more inputs).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int64_t kQueryStep = 21;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int64_t kQueryStep = 21;
-#else
-constexpr int64_t kQueryStep = 1;
-#endif
-#else
-constexpr int64_t kQueryStep = 1;
-#endif
+constexpr int64_t kQueryStep = mechcert::test::kSanitizedBuild ? 21 : 1;
 
 namespace {
 

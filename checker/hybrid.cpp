@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "checker/brute_force.hpp"
 #include "checker/counting.hpp"
@@ -38,15 +39,17 @@ namespace {
 template <class Visitor>
 class ResidueWalk {
  public:
-  ResidueWalk(const ClassIndex& classes, int64_t q, Visitor& visit)
-      : cls_(classes), k_(classes.k()), q_(q), visit_(visit),
+  // `selected` ([m * v + q], SPEC 10.7): walk only the cases (m, q) it marks; nullptr: all.
+  ResidueWalk(const ClassIndex& classes, int64_t q, Visitor& visit,
+              const std::vector<uint8_t>* selected = nullptr)
+      : cls_(classes), k_(classes.k()), q_(q), visit_(visit), selected_(selected),
         row_(static_cast<size_t>(k_)), in_(static_cast<size_t>(k_ * k_)) {}
 
-  // Does any max token m >= q have a residue input? (Cheap: O(v·k).)
-  bool any() {
-    for (int64_t m = q_; m < cls_.v(); ++m)
-      if (start(m) && residue_below(0, 0, in_.data())) return true;
-    return false;
+  // The largest selected max token m >= q with a residue input, or -1. (Cheap: O(v·k).)
+  int64_t max_token() {
+    for (int64_t m = cls_.v() - 1; m >= q_; --m)
+      if (start(m) && residue_below(0, 0, in_.data())) return m;
+    return -1;
   }
   void run() {
     for (int64_t m = q_; m < cls_.v(); ++m)
@@ -61,6 +64,7 @@ class ResidueWalk {
 
  private:
   bool start(int64_t m) {
+    if (selected_ && !(*selected_)[static_cast<size_t>(m * cls_.v() + q_)]) return false;
     m_ = m;
     cmax_ = q_ == m ? k_ - 1 : k_ - 2;
     for (int64_t c = 0; c < k_; ++c) {
@@ -150,6 +154,7 @@ class ResidueWalk {
   const ClassIndex& cls_;
   const int64_t k_, q_;
   Visitor& visit_;
+  const std::vector<uint8_t>* selected_;
   int64_t m_ = 0, cmax_ = 0;
   std::vector<const CubicCase*> row_;  // [k]: the row of (m, q, c) or nullptr
   std::vector<uint8_t> in_;            // [k, k]: in_[j*k + c] for the prefix of length j
@@ -192,13 +197,15 @@ struct LemmaBVisitor {
   int64_t depth = 0, materialised = 0, m = 0;
   uint64_t prefixes = 0, leaves = 0, certified = 0, full_tests = 0, sum_vectors = 0;
 
-  LemmaBVisitor(const BruteForceQueryTables& tables, int64_t k_, int64_t q_)
+  // Tables built for the inputs whose tokens are all <= max_token (BruteForceTables::query).
+  LemmaBVisitor(const BruteForceQueryTables& tables, int64_t k_, int64_t q_, int64_t max_token)
       : t(tables), k(k_), q(q_), rows(static_cast<size_t>(k_ * tables.v)),
         sums(static_cast<size_t>(k_ * tables.vo)), bound(static_cast<size_t>(k_)),
         neg_m(static_cast<size_t>(k_)), neg_buffer(static_cast<size_t>(tables.vo)), pos(static_cast<size_t>(k_)), token(static_cast<size_t>(k_)) {
-    for (int64_t p = 0; p < k; ++p)
-      for (int64_t tok = 0; tok < t.v; ++tok)
+    for (int64_t p = 0; p + 1 < k; ++p)
+      for (int64_t tok = 0; tok <= max_token; ++tok)
         rows[static_cast<size_t>(p * t.v + tok)] = top2(t.up_row(p, tok), t.vo);
+    rows[static_cast<size_t>((k - 1) * t.v + q)] = top2(t.up_row(k - 1, q), t.vo);
     const double* up = t.up_row(k - 1, q);
     for (int64_t x = 0; x < t.vo; ++x) sums[static_cast<size_t>(x)] = up[x];
   }
@@ -254,15 +261,16 @@ struct LemmaBVisitor {
 };
 
 struct QuerySlot {
-  bool built = false;  // the query's brute-force tables were built
+  int64_t rows = 0;    // rows of the query's brute-force tables built (0: none)
   uint64_t prefixes = 0, leaves = 0, certified = 0, leaf_steps = 0, inner_steps = 0, full_tests = 0,
            sum_vectors = 0;
 };
 
-__attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t q,
-                                             const BruteForceQueryTables& t, QuerySlot& slot) {
-  LemmaBVisitor visit(t, classes.k(), q);
-  ResidueWalk<LemmaBVisitor> walk(classes, q, visit);
+__attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t q, int64_t max_token,
+                                             const BruteForceQueryTables& t, QuerySlot& slot,
+                                             const std::vector<uint8_t>* selected) {
+  LemmaBVisitor visit(t, classes.k(), q, max_token);
+  ResidueWalk<LemmaBVisitor> walk(classes, q, visit, selected);
   walk.run();
   slot.prefixes = visit.prefixes;
   slot.leaves = visit.leaves;
@@ -289,19 +297,37 @@ struct RecordingVisitor {
 }  // namespace
 
 void for_each_residue_input(const ClassIndex& classes, int64_t q,
-                            const std::function<void(const std::vector<int64_t>&)>& visit) {
+                            const std::function<void(const std::vector<int64_t>&)>& visit,
+                            const std::vector<uint8_t>* selected) {
   RecordingVisitor rec{std::vector<int64_t>(static_cast<size_t>(classes.k()), q), visit};
-  ResidueWalk<RecordingVisitor> walk(classes, q, rec);
+  ResidueWalk<RecordingVisitor> walk(classes, q, rec, selected);
   walk.run();
 }
 
-// SPEC 10.3 Lemma H1: the residue, enumerated, each input decided by Lemma B.
+BigInt residue_size(const std::vector<CubicCase>& cases, int64_t v, int64_t k,
+                    const std::vector<uint8_t>* selected) {
+  if (!selected) return int_power(BigInt(v), k) - cubic_count(cases, v, k);
+  // SPEC 10.7: |Case(m, q)| less the inputs of its classes, summed over the selected cases.
+  std::vector<CubicCase> listed;
+  BigInt cases_size = 0;
+  for (int64_t m = 0; m < v; ++m)
+    for (int64_t q = 0; q <= m; ++q)
+      if ((*selected)[static_cast<size_t>(m * v + q)])
+        cases_size += int_power(BigInt(m + 1), k - 1) - (q < m ? int_power(BigInt(m), k - 1) : BigInt(0));
+  for (const CubicCase& cc : cases)
+    if ((*selected)[static_cast<size_t>(cc.m * v + cc.q)]) listed.push_back(cc);
+  return cases_size - cubic_count(listed, v, k);
+}
+
+// SPEC 10.3 Lemma H1 (10.7 for a selection): the residue, enumerated, each input decided by
+// Lemma B.
 HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>& cases,
-                            int threads) {
+                            int threads, const std::vector<uint8_t>* selected) {
   const int64_t v = w.v, k = w.k;
   if (k < 2) throw CertificateRejected("hybrid: needs k >= 2");
-  const BigInt total = int_power(BigInt(v), k);
-  const BigInt residue = total - cubic_count(cases, v, k);
+  if (selected && selected->size() != static_cast<size_t>(v * v))
+    throw std::logic_error("hybrid: selection of the wrong size");
+  const BigInt residue = residue_size(cases, v, k, selected);
   if (residue > BigInt(kMaxResidueInputs))
     throw CertificateRejected("hybrid: the residue has " + residue.str() +
                               " inputs, more than 2^40: not feasible");
@@ -319,11 +345,13 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
         void pop() {}
         void leaf(int64_t, int64_t, int64_t) {}
       } none;
-      if (!ResidueWalk<NoVisit>(classes, q, none).any()) continue;
-      const BruteForceQueryTables t = tables.query(q);  // round-to-nearest inside (MPFR)
-      slot.built = true;
+      // Only the rows of inputs with every token <= the largest max token walked are built.
+      const int64_t max_token = ResidueWalk<NoVisit>(classes, q, none, selected).max_token();
+      if (max_token < 0) continue;
+      const BruteForceQueryTables t = tables.query(q, max_token);  // round-to-nearest inside (MPFR)
+      slot.rows = tables.query_rows(max_token);
       UpwardRounding upward;
-      walk_query_up(classes, q, t, slot);
+      walk_query_up(classes, q, max_token, t, slot, selected);
     }
   });
 
@@ -333,17 +361,21 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
   for (const QuerySlot& s : slots) {
     out.inputs += s.leaves;
     out.certified += s.certified;
-    if (s.built) out.ops += tables.query_ops;
-    any = any || s.built;
-    // Per query: top2 of k·v rows; per prefix two bounds; per leaf the quick test; per full
-    // test Lemma B's own cost; per materialised prefix one vector of sums.
-    if (s.built) out.ops.compare += K * static_cast<uint64_t>(v) * 2 * VO;
+    if (s.rows > 0) {
+      // The tables and the top2 of their rows.
+      out.ops += tables.query_ops_rows(s.rows);
+      out.ops.compare += static_cast<uint64_t>(s.rows) * 2 * VO;
+      any = true;
+    }
+    // Per prefix two bounds; per leaf the quick test; per full test Lemma B's own cost; per
+    // materialised prefix one vector of sums.
     out.ops.interval_add += s.prefixes * 2 + s.leaves * 2 + s.full_tests * (VO + 2) + s.sum_vectors * VO;
     out.ops.compare += s.leaves + s.full_tests * (VO + 1);
     out.ops.int_op += s.leaf_steps + s.inner_steps * 2 * K + s.leaves;  // walk; counter
   }
   if (any) out.ops += tables.shared_ops;
-  out.ops.int_op += static_cast<uint64_t>(v) * v * K + cases.size() + slots.size() * v * K;  // index, any()
+  out.ops.int_op += static_cast<uint64_t>(v) * v * K + cases.size() + slots.size() * v * K;  // index, max_token()
+  if (selected) out.ops.int_op += static_cast<uint64_t>(v) * v;  // the selection's flags
   if (BigInt(out.inputs) != residue)
     throw std::logic_error("hybrid: enumerated " + std::to_string(out.inputs) +
                            " residue inputs, the classes leave " + residue.str());
@@ -374,6 +406,51 @@ StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input) {
   out.ops += residue.ops;
   out.paper_flops = classes.paper_flops + residue.paper_flops;
   // reference-algorithms.md 7.2: the cubic tables plus v logits per enumerated input.
+  const auto v = static_cast<uint64_t>(w.v), k = static_cast<uint64_t>(w.k);
+  out.unexplained_dimension = 3 * v * v + 2 * k * v + residue.inputs * v;
+  return out;
+}
+
+std::vector<uint8_t> parse_residue_selection(const nlohmann::json& rows, int64_t v,
+                                             const JsonPath& where) {
+  if (!rows.is_array()) where.fail("expected an array of [m, q] rows");
+  std::vector<uint8_t> selected(static_cast<size_t>(v * v), 0);
+  int64_t prev_m = -1, prev_q = -1;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const nlohmann::json& row = rows[i];
+    const JsonPath name = where.index(i);
+    if (!row.is_array() || row.size() != 2) name.fail("expected [m, q]");
+    const int64_t m = json_integer(row[0], name.index(0), 0, v - 1);
+    const int64_t q = json_integer(row[1], name.index(1), 0, v - 1);
+    if (q > m) name.fail("q = " + std::to_string(q) + " > m = " + std::to_string(m) + ": no such case");
+    if (m == prev_m && q == prev_q) name.fail("case (m, q) = (" + std::to_string(m) + ", " + std::to_string(q) + ") listed twice");
+    if (std::make_pair(m, q) < std::make_pair(prev_m, prev_q)) name.fail("rows not sorted by (m, q)");
+    selected[static_cast<size_t>(m * v + q)] = 1;
+    prev_m = m, prev_q = q;
+  }
+  return selected;
+}
+
+StrategyOutcome check_hybrid_partial_strategy(const StrategyInput& input) {
+  const Certificate& cert = input.cert;
+  const ModelWeights& w = input.model.weights;
+  expect_step_kinds(cert, {"path-tables", "cubic-classes", "brute-force-residue"});
+  const CubicSteps steps = read_cubic_steps(cert, w);
+  std::vector<uint8_t> selected;
+  {
+    FieldReader r(cert.steps[2], cert.step_path(2));
+    r.expect_string("kind", "brute-force-residue");
+    const auto max_rows = static_cast<size_t>(w.v * (w.v + 1) / 2);
+    selected = parse_residue_selection(r.array("select", 0, max_rows), w.v, r.field("select"));
+    r.finish();
+  }
+  CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);         // SPEC 5
+  const HybridResidue residue = check_residue(w, steps.cases, input.threads, &selected);  // SPEC 10.7
+  StrategyOutcome out;
+  out.certified = classes.count + residue.certified;
+  out.ops = classes.ops;
+  out.ops += residue.ops;
+  out.paper_flops = classes.paper_flops + residue.paper_flops;
   const auto v = static_cast<uint64_t>(w.v), k = static_cast<uint64_t>(w.k);
   out.unexplained_dimension = 3 * v * v + 2 * k * v + residue.inputs * v;
   return out;

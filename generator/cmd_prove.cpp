@@ -53,6 +53,11 @@ int cmd_prove(int argc, char** argv) {
                  "brute-force only: split the input space into N parts (SPEC 9), each its own "
                  "certificate, composed by OUT/manifest.json")
       ->check(CLI::Range(1, 65536));
+  double residue_ops_log2 = 0;
+  app.add_option("--residue-ops", residue_ops_log2,
+                 "hybrid/cubic+partial-brute-force only: budget of checker ops for the residue, as "
+                 "log2 (default 23)")
+      ->check(CLI::Range(10.0, 40.0));
   app.add_flag("--json", json, "print a JSON summary");
   app.add_flag("--quiet", quiet, "no progress lines");
   app.add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::Range(0, 1024));
@@ -87,6 +92,7 @@ int cmd_prove(int argc, char** argv) {
   ProveOptions options;
   options.threads = threads;
   options.progress = !quiet && !json;
+  options.residue_ops_log2 = residue_ops_log2;
   try {
     if (shards > 0) {
       cert = write_sharded_brute_force(model, options, shards, out_path);

@@ -145,6 +145,12 @@ MUTATIONS = [
     ("residue step listing inputs", "hybrid", lambda d: set_path(d, ["steps", 2, "inputs"], [[0, 0, 0]])),
     ("residue step as brute-force", "hybrid", lambda d: set_path(d, ["steps", 2, "kind"], "brute-force")),
     ("hybrid steps of cubic", "hybrid", lambda d: set_path(d, ["strategy"], "cubic")),
+    ("full hybrid with a selection", "hybrid", lambda d: set_path(d, ["steps", 2, "select"], [])),
+    # partial hybrid (SPEC.md 10.7): the selection of cases (m, q)
+    ("partial hybrid without its selection", "hybrid-partial", lambda d: delete(d, ["steps", 2, "select"])),
+    ("selection row of three", "hybrid-partial", lambda d: set_path(d, ["steps", 2, "select"], [[1, 0, 0]])),
+    ("selection index negative", "hybrid-partial", lambda d: set_path(d, ["steps", 2, "select"], [[-1, 0]])),
+    ("selection as a string", "hybrid-partial", lambda d: set_path(d, ["steps", 2, "select"], "all")),
     # composition (SPEC.md 9.1): the manifest of `prove --shards`
     ("composition without parts", "composition", lambda d: set_path(d, ["steps", 0, "parts"], [])),
     ("part path escaping the directory", "composition", lambda d: set_path(d, ["steps", 0, "parts", 1, "file"], "../part-00001.json")),
@@ -239,6 +245,7 @@ def main():
             "brute-force": produced.get("brute-force"),
             "cubic": produced.get("cubic"),
             "hybrid": produced.get("hybrid/cubic+brute-force"),
+            "hybrid-partial": produced.get("hybrid/cubic+partial-brute-force"),
             "subcubic-mean": next((d for n, d in produced.items()
                                    if n.startswith("subcubic/") and "/mean_query+diff/" in n), None),
             "subcubic-drop": next((d for n, d in produced.items()

@@ -610,7 +610,8 @@ int64_t BruteForceTables::query_rows(int64_t max_token) const {
 // The rows of an input whose every token is <= M (SPEC 10.4): positions 0..k-2 with tokens
 // 0..M and the query cell (k-1, q). Any common shift of the scores is a positive factor of every
 // weight (Lemma B holds for W scaled by any positive constant); the largest score among these rows
-// keeps every weight <= 1. The other rows are NaN: a test reading one fails (conservative).
+// keeps every weight <= 1. Lemma B reads the neg rows only at the label m in [q, M], so only those
+// entries are built. Everything else is NaN: a test reading it fails (conservative).
 BruteForceQueryTables BruteForceTables::query(int64_t q, int64_t max_token) const {
   const Shared& s = *s_;
   if (max_token < q || max_token >= s.v) throw std::logic_error("brute force: max token out of range");
@@ -636,23 +637,25 @@ BruteForceQueryTables BruteForceTables::query(int64_t q, int64_t max_token) cons
     const Interval wr = w.at(0, static_cast<int64_t>(j));
     const int64_t r = cells[j];
     for (int64_t x = 0; x < s.vo; ++x) {
-      const Interval c = add(s.eu.at(q, x), s.ovpv.at(r, x));
       const size_t i = static_cast<size_t>(r * s.vo + x);
-      t.up[i] = mul_nonneg_upper(wr, c.hi);
-      t.neg[i] = mul_nonneg_upper(wr, -c.lo);
+      t.up[i] = mul_nonneg_upper(wr, add_up(s.eu.at(q, x).hi, s.ovpv.at(r, x).hi));
+      if (x >= q && x <= max_token)
+        t.neg[i] = mul_nonneg_upper(wr, -add_down(s.eu.at(q, x).lo, s.ovpv.at(r, x).lo));
     }
   }
   return t;
 }
 
-OpCounts BruteForceTables::query_ops_rows(int64_t rows) const {
-  const auto n = static_cast<uint64_t>(rows), VO = static_cast<uint64_t>(s_->vo);
+OpCounts BruteForceTables::restricted_query_ops(int64_t q, int64_t max_token) const {
+  const uint64_t n = static_cast<uint64_t>(query_rows(max_token));
+  // Entries per row: v_out of the up table, M - q + 1 of the neg table.
+  const uint64_t e = static_cast<uint64_t>(s_->vo) + static_cast<uint64_t>(max_token - q + 1);
   OpCounts ops;
-  ops.exact_add += n + n;         // max (compares), subtract shift
-  ops.exp += n;                   // attention weights of the rows
-  ops.interval_add += n * VO * 2;  // c = EU + (EVOU + PVOU): both endpoints
-  ops.interval_mul += n * VO * 2;  // upper and negated-lower tables
-  ops.compare += n * VO * 2;       // sign tests choosing w.lo or w.hi
+  ops.exact_add += n + n;     // max (compares), subtract shift
+  ops.exp += n;               // attention weights of the rows
+  ops.interval_add += n * e;  // the endpoint of c = EU + (EVOU + PVOU) each entry needs
+  ops.interval_mul += n * e;  // the product with w.lo or w.hi
+  ops.compare += n * e;       // sign test choosing w.lo or w.hi
   return ops;
 }
 

@@ -166,9 +166,12 @@ struct Top2 {
   int64_t at = -1;
   double except(int64_t m) const { return at == m ? second : first; }
 };
-Top2 top2(const double* row, int64_t n) {
+// `compares` counts the comparisons made (1 or 2 per entry).
+Top2 top2(const double* row, int64_t n, uint64_t& compares) {
   Top2 t;
+  compares += static_cast<uint64_t>(n);
   for (int64_t x = 0; x < n; ++x) {
+    if (!(row[x] > t.first)) ++compares;
     if (row[x] > t.first) {
       t.second = t.first;
       t.first = row[x];
@@ -195,7 +198,10 @@ struct LemmaBVisitor {
   std::vector<double> neg_buffer;    // [vo]: only entry m is meaningful
   std::vector<int64_t> pos, token;   // [k]: what level j+1 added
   int64_t depth = 0, materialised = 0, m = 0;
-  uint64_t prefixes = 0, leaves = 0, certified = 0, full_tests = 0, sum_vectors = 0;
+  bool have_level_max = false;  // level_max holds max_{x != m} of level(depth)
+  double level_max = 0;
+  uint64_t prefixes = 0, leaves = 0, certified = 0, full_tests = 0, sum_vectors = 0, max_vectors = 0,
+           second_tests = 0, top2_compares = 0;
 
   // Tables built for the inputs whose tokens are all <= max_token (BruteForceTables::query).
   LemmaBVisitor(const BruteForceQueryTables& tables, int64_t k_, int64_t q_, int64_t max_token)
@@ -204,8 +210,8 @@ struct LemmaBVisitor {
         neg_m(static_cast<size_t>(k_)), neg_buffer(static_cast<size_t>(tables.vo)), pos(static_cast<size_t>(k_)), token(static_cast<size_t>(k_)) {
     for (int64_t p = 0; p + 1 < k; ++p)
       for (int64_t tok = 0; tok <= max_token; ++tok)
-        rows[static_cast<size_t>(p * t.v + tok)] = top2(t.up_row(p, tok), t.vo);
-    rows[static_cast<size_t>((k - 1) * t.v + q)] = top2(t.up_row(k - 1, q), t.vo);
+        rows[static_cast<size_t>(p * t.v + tok)] = top2(t.up_row(p, tok), t.vo, top2_compares);
+    rows[static_cast<size_t>((k - 1) * t.v + q)] = top2(t.up_row(k - 1, q), t.vo, top2_compares);
     const double* up = t.up_row(k - 1, q);
     for (int64_t x = 0; x < t.vo; ++x) sums[static_cast<size_t>(x)] = up[x];
   }
@@ -215,6 +221,7 @@ struct LemmaBVisitor {
     m = max_token;
     depth = 0;
     materialised = 0;
+    have_level_max = false;
     bound[0] = row_top(k - 1, q).except(m);
     neg_m[0] = t.neg_row(k - 1, q)[m];
   }
@@ -226,11 +233,13 @@ struct LemmaBVisitor {
     token[j] = tok;
     ++depth;
     if (materialised > depth - 1) materialised = depth - 1;  // level `depth` is new
+    have_level_max = false;
     ++prefixes;
   }
   void pop() {
     --depth;
     if (materialised > depth) materialised = depth;
+    have_level_max = false;
   }
   void materialise() {
     for (; materialised < depth; ++materialised) {
@@ -251,9 +260,22 @@ struct LemmaBVisitor {
       ++certified;
       return;
     }
-    ++full_tests;
+    // SPEC 10.4 Lemma H3: every U_x <= up(max_{x != m} sums + max_{x != m} row) < threshold.
     materialise();
     double* cur = level(depth);
+    if (!have_level_max) {
+      level_max = -HUGE_VAL;
+      for (int64_t x = 0; x < t.vo; ++x)
+        if (x != max_token && cur[x] > level_max) level_max = cur[x];
+      have_level_max = true;
+      ++max_vectors;
+    }
+    ++second_tests;
+    if (level_max + row_top(p, tok).except(max_token) < threshold) {
+      ++certified;
+      return;
+    }
+    ++full_tests;
     // Lemma B reads entry m of the neg sums only.
     neg_buffer[static_cast<size_t>(max_token)] = neg_m[j];
     certified += brute_force_input_certified(t, cur, neg_buffer.data(), p, tok, max_token);
@@ -261,9 +283,10 @@ struct LemmaBVisitor {
 };
 
 struct QuerySlot {
-  int64_t rows = 0;    // rows of the query's brute-force tables built (0: none)
+  int64_t max_token = -1;  // the query's tables were built for tokens <= max_token (-1: none)
+  uint64_t top2_compares = 0;
   uint64_t prefixes = 0, leaves = 0, certified = 0, leaf_steps = 0, inner_steps = 0, full_tests = 0,
-           sum_vectors = 0;
+           sum_vectors = 0, max_vectors = 0, second_tests = 0;
 };
 
 __attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t q, int64_t max_token,
@@ -279,6 +302,9 @@ __attribute__((noinline)) void walk_query_up(const ClassIndex& classes, int64_t 
   slot.inner_steps = walk.inner_steps;
   slot.full_tests = visit.full_tests;
   slot.sum_vectors = visit.sum_vectors;
+  slot.max_vectors = visit.max_vectors;
+  slot.top2_compares = visit.top2_compares;
+  slot.second_tests = visit.second_tests;
 }
 
 // For the tests: the inputs themselves.
@@ -349,7 +375,7 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
       const int64_t max_token = ResidueWalk<NoVisit>(classes, q, none, selected).max_token();
       if (max_token < 0) continue;
       const BruteForceQueryTables t = tables.query(q, max_token);  // round-to-nearest inside (MPFR)
-      slot.rows = tables.query_rows(max_token);
+      slot.max_token = max_token;
       UpwardRounding upward;
       walk_query_up(classes, q, max_token, t, slot, selected);
     }
@@ -358,19 +384,20 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
   HybridResidue out;
   const auto VO = static_cast<uint64_t>(w.v_out), K = static_cast<uint64_t>(k);
   bool any = false;
-  for (const QuerySlot& s : slots) {
+  for (size_t q = 0; q < slots.size(); ++q) {
+    const QuerySlot& s = slots[q];
     out.inputs += s.leaves;
     out.certified += s.certified;
-    if (s.rows > 0) {
-      // The tables and the top2 of their rows.
-      out.ops += tables.query_ops_rows(s.rows);
-      out.ops.compare += static_cast<uint64_t>(s.rows) * 2 * VO;
+    if (s.max_token >= 0) {  // the tables and the top2 of their rows
+      out.ops += tables.restricted_query_ops(static_cast<int64_t>(q), s.max_token);
+      out.ops.compare += s.top2_compares;
       any = true;
     }
     // Per prefix two bounds; per leaf the quick test; per full test Lemma B's own cost; per
     // materialised prefix one vector of sums.
-    out.ops.interval_add += s.prefixes * 2 + s.leaves * 2 + s.full_tests * (VO + 2) + s.sum_vectors * VO;
-    out.ops.compare += s.leaves + s.full_tests * (VO + 1);
+    out.ops.interval_add += s.prefixes * 2 + s.leaves * 2 + s.second_tests + s.full_tests * (VO + 2) +
+                            s.sum_vectors * VO;
+    out.ops.compare += s.leaves + s.max_vectors * VO + s.second_tests + s.full_tests * (VO + 1);
     out.ops.int_op += s.leaf_steps + s.inner_steps * 2 * K + s.leaves;  // walk; counter
   }
   if (any) out.ops += tables.shared_ops;

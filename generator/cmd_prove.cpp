@@ -56,7 +56,7 @@ int cmd_prove(int argc, char** argv) {
   double residue_ops_log2 = 0;
   app.add_option("--residue-ops", residue_ops_log2,
                  "hybrid/cubic+partial-brute-force only: budget of checker ops for the residue, as "
-                 "log2 (default 23)")
+                 "log2 (default 23.15)")
       ->check(CLI::Range(10.0, 40.0));
   app.add_flag("--json", json, "print a JSON summary");
   app.add_flag("--quiet", quiet, "no progress lines");

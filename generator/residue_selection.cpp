@@ -5,13 +5,6 @@
 
 namespace mechcert {
 
-uint64_t residue_query_table_ops(int64_t k, int64_t v_out, int64_t max_token) {
-  if (max_token < 0) return 0;
-  const auto n = static_cast<uint64_t>((k - 1) * (max_token + 1) + 1);
-  const auto VO = static_cast<uint64_t>(v_out);
-  return 3 * n + 8 * n * VO;  // 2n exact_add, n exp, 2n·VO each add/mul/compare, 2n·VO top2
-}
-
 namespace {
 
 struct Plan {
@@ -36,14 +29,14 @@ Plan plan_for(const ResidueWalkResult& w, const std::vector<uint64_t>& cost, dou
       if (s.inputs > 0) {
         const double value = static_cast<double>(s.correct) - lambda * static_cast<double>(cost[i]);
         const double total = positive + value -
-                             lambda * static_cast<double>(residue_query_table_ops(w.k, w.v_out, m));
+                             lambda * static_cast<double>(residue_query_table_ops(w, q, m));
         if (total > best) best = total, best_m = m;
         positive += std::max(0.0, value);
       }
     }
     if (best_m < 0) continue;
     p.max_token[static_cast<size_t>(q)] = best_m;
-    p.cost += residue_query_table_ops(w.k, w.v_out, best_m);
+    p.cost += residue_query_table_ops(w, q, best_m);
     for (int64_t m = q; m <= best_m; ++m) {
       const auto i = static_cast<size_t>(m * v + q);
       const ResidueCaseStats& s = w.cases[i];
@@ -93,8 +86,8 @@ ResidueSelection select_residue_cases(const ResidueWalkResult& w, uint64_t budge
       for (int64_t m = q; m < v; ++m) {
         const auto i = static_cast<size_t>(m * v + q);
         if (plan.selected[i] || w.cases[i].correct == 0) continue;
-        const uint64_t c = cost[i] + (m > M ? residue_query_table_ops(w.k, w.v_out, m) -
-                                                  residue_query_table_ops(w.k, w.v_out, M)
+        const uint64_t c = cost[i] + (m > M ? residue_query_table_ops(w, q, m) -
+                                                  residue_query_table_ops(w, q, M)
                                             : 0);
         if (plan.cost + c > budget) continue;
         const double ratio = static_cast<double>(w.cases[i].correct) / static_cast<double>(std::max<uint64_t>(c, 1));

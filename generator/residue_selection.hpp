@@ -21,9 +21,6 @@ struct ResidueSelection {
   uint64_t inputs = 0;            // residue inputs of the selected cases
 };
 
-// The checker's ops for query q's tables when the largest selected max token is M (SPEC 10.5).
-uint64_t residue_query_table_ops(int64_t k, int64_t v_out, int64_t max_token);
-
 // Cases of `walk` (sharp queries excluded) within `budget` predicted checker ops.
 ResidueSelection select_residue_cases(const ResidueWalkResult& walk, uint64_t budget);
 

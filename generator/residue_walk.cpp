@@ -48,13 +48,17 @@ struct FloatQuery {
   int64_t v = 0, vo = 0, k = 0;
   std::vector<double> rows, base;  // [(k-1)·v, vo], [vo]
   std::vector<Top2> top;           // [(k-1)·v]
+  std::vector<uint64_t> compares;  // [(k-1)·v]: comparisons of each row's top-2 scan
+  uint64_t base_compares = 0;
   Top2 base_top;
   const double* row(int64_t p, int64_t t) const { return &rows[static_cast<size_t>((p * v + t) * vo)]; }
 };
 
-Top2 top2(const double* r, int64_t n) {
+Top2 top2(const double* r, int64_t n, uint64_t& compares) {
   Top2 t;
+  compares += static_cast<uint64_t>(n);
   for (int64_t x = 0; x < n; ++x) {
+    if (!(r[x] > t.first)) ++compares;
     if (r[x] > t.first) {
       t.second = t.first;
       t.first = r[x];
@@ -84,17 +88,19 @@ bool build_float_query(const PathTables& T, int64_t q, FloatQuery& f) {
   f.rows.assign(static_cast<size_t>((k - 1) * v * vo), 0.0);
   f.base.assign(static_cast<size_t>(vo), 0.0);
   f.top.resize(static_cast<size_t>((k - 1) * v));
+  f.compares.assign(static_cast<size_t>((k - 1) * v), 0);
+  f.base_compares = 0;
   const auto fill = [&](double* out, int64_t p, int64_t t) {
     const double wgt = std::exp((T.EQKE(qi, t) + T.EQKP(qi, p)) / T.scale - shift);
     for (int64_t x = 0; x < vo; ++x) out[x] = wgt * (T.EU(qi, x) + T.EVOU(t, x) + T.PVOU(p, x));
   };
   fill(f.base.data(), k - 1, q);
-  f.base_top = top2(f.base.data(), vo);
+  f.base_top = top2(f.base.data(), vo, f.base_compares);
   for (int64_t p = 0; p + 1 < k; ++p)
     for (int64_t t = 0; t < v; ++t) {
       double* r = &f.rows[static_cast<size_t>((p * v + t) * vo)];
       fill(r, p, t);
-      f.top[static_cast<size_t>(p * v + t)] = top2(r, vo);
+      f.top[static_cast<size_t>(p * v + t)] = top2(r, vo, f.compares[static_cast<size_t>(p * v + t)]);
     }
   return true;
 }
@@ -105,6 +111,8 @@ struct FloatVisitor {
   std::vector<double> sums, bound, nm;  // [k, vo], [k], [k]
   std::vector<int64_t> pos, token;
   int64_t depth = 0, materialised = 0, m = 0;
+  bool have_level_max = false;
+  double level_max = 0;
   ResidueCaseStats* s = nullptr;
 
   explicit FloatVisitor(const FloatQuery& fq)
@@ -117,6 +125,7 @@ struct FloatVisitor {
     m = max_token;
     s = stats;
     depth = materialised = 0;
+    have_level_max = false;
     bound[0] = f.base_top.except(m);
     nm[0] = f.base[static_cast<size_t>(m)];
   }
@@ -128,11 +137,13 @@ struct FloatVisitor {
     token[j] = tok;
     ++depth;
     if (materialised > depth - 1) materialised = depth - 1;
+    have_level_max = false;
     ++s->prefixes;
   }
   void pop() {
     --depth;
     if (materialised > depth) materialised = depth;
+    have_level_max = false;
   }
   void leaf(int64_t p, int64_t tok) {
     ++s->inputs;
@@ -144,7 +155,6 @@ struct FloatVisitor {
       ++s->correct;
       return;
     }
-    ++s->full_tests;
     for (; materialised < depth; ++materialised) {
       const auto i = static_cast<size_t>(materialised);
       const double* cur = level(materialised);
@@ -154,6 +164,20 @@ struct FloatVisitor {
       ++s->sum_vectors;
     }
     const double* cur = level(depth);
+    if (!have_level_max) {  // the checker's Lemma H3
+      level_max = -HUGE_VAL;
+      for (int64_t x = 0; x < f.vo; ++x)
+        if (x != m) level_max = std::max(level_max, cur[x]);
+      have_level_max = true;
+      ++s->max_vectors;
+    }
+    ++s->second_tests;
+    const double second = level_max + f.top[static_cast<size_t>(p * f.v + tok)].except(m);
+    if (correct - second > kMargin * (std::fabs(correct) + std::fabs(second))) {
+      ++s->correct;
+      return;
+    }
+    ++s->full_tests;
     double runner_up = -HUGE_VAL;
     for (int64_t x = 0; x < f.vo; ++x)
       if (x != m) runner_up = std::max(runner_up, cur[x] + r[x]);
@@ -269,10 +293,20 @@ class Walk {
 
 }  // namespace
 
+uint64_t residue_query_table_ops(const ResidueWalkResult& w, int64_t q, int64_t max_token) {
+  if (max_token < 0) return 0;
+  // checker BruteForceTables::restricted_query_ops: n rows, each v_out up entries and
+  // max_token - q + 1 neg entries (an add, a compare and a mul each); 2n exact_add, n exp.
+  const auto n = static_cast<uint64_t>((w.k - 1) * (max_token + 1) + 1);
+  const auto e = static_cast<uint64_t>(w.v_out + max_token - q + 1);
+  return 3 * n + 3 * n * e + w.top2_compares[static_cast<size_t>(q * w.v + max_token)];
+}
+
 uint64_t residue_case_ops(const ResidueCaseStats& s, int64_t k, int64_t v_out) {
   const auto VO = static_cast<uint64_t>(v_out), K = static_cast<uint64_t>(k);
-  return s.prefixes * 2 + s.inputs * 2 + s.full_tests * (VO + 2) + s.sum_vectors * VO  // interval_add
-         + s.inputs + s.full_tests * (VO + 1)                                            // compare
+  return s.prefixes * 2 + s.inputs * 2 + s.second_tests + s.full_tests * (VO + 2) +
+         s.sum_vectors * VO                                                        // interval_add
+         + s.inputs + s.max_vectors * VO + s.second_tests + s.full_tests * (VO + 1)  // compare
          + s.leaf_steps + s.inner_steps * 2 * K + s.inputs;                              // int_op
 }
 
@@ -284,6 +318,7 @@ ResidueWalkResult walk_residue(const PathTables& T, const std::vector<CubicRow>&
   out.v = v, out.k = k, out.v_out = T.v_out;
   out.cases.assign(static_cast<size_t>(v * v), {});
   out.sharp.assign(static_cast<size_t>(v), 0);
+  out.top2_compares.assign(static_cast<size_t>(v * v), 0);
   std::vector<Row> decoded;
   decoded.reserve(rows.size());
   for (const CubicRow& r : rows) decoded.push_back(decode_row(r));
@@ -304,6 +339,11 @@ ResidueWalkResult walk_residue(const PathTables& T, const std::vector<CubicRow>&
       if (!build_float_query(T, q, f)) {
         out.sharp[static_cast<size_t>(q)] = 1;
         continue;
+      }
+      uint64_t scan = f.base_compares;  // the query cell, then tokens 0..M at every position
+      for (int64_t M = 0; M < v; ++M) {
+        for (int64_t p = 0; p + 1 < k; ++p) scan += f.compares[static_cast<size_t>(p * v + M)];
+        out.top2_compares[static_cast<size_t>(q * v + M)] = scan;
       }
       FloatVisitor visit(f);
       Walk walk(index, v, k, q, visit);

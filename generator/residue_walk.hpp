@@ -26,6 +26,8 @@ struct ResidueCaseStats {
   uint64_t prefixes = 0;     // prefixes entered
   uint64_t full_tests = 0;   // leaves the quick bound does not decide
   uint64_t sum_vectors = 0;  // prefix-sum vectors formed for the full tests
+  uint64_t max_vectors = 0;  // their maxima over x != m (Lemma H3)
+  uint64_t second_tests = 0; // leaves tested by Lemma H3
   uint64_t leaf_steps = 0, inner_steps = 0;
 };
 
@@ -33,9 +35,17 @@ struct ResidueWalkResult {
   int64_t v = 0, k = 0, v_out = 0;
   std::vector<ResidueCaseStats> cases;  // [m * v + q]; zero for q > m and unselected cases
   std::vector<uint8_t> sharp;           // [q]: scores span too much for one shift; not walked
+  // [q * v + M]: comparisons of the checker's top-2 scan over the rows of query q's tables built
+  // for tokens <= M (SPEC 10.5), predicted from the float rows.
+  std::vector<uint64_t> top2_compares;
 };
 
+// The checker's ops for query q's tables when the largest walked max token is M (SPEC 10.5);
+// 0 for M < 0.
+uint64_t residue_query_table_ops(const ResidueWalkResult& walk, int64_t q, int64_t max_token);
+
 // Walks the residue of `rows` for every (m, q) with selected[m * v + q] != 0 (nullptr: all).
+// Queries without a selected case get no top2_compares (zero).
 // Queries whose attention is sharp (SPEC 3.8) are skipped and flagged in `sharp`.
 ResidueWalkResult walk_residue(const PathTables& tables, const std::vector<CubicRow>& rows,
                                const std::vector<uint8_t>* selected, int threads);

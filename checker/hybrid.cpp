@@ -48,12 +48,12 @@ class ResidueWalk {
   // The largest selected max token m >= q with a residue input, or -1. (Cheap: O(v·k).)
   int64_t max_token() {
     for (int64_t m = cls_.v() - 1; m >= q_; --m)
-      if (start(m) && residue_below(0, 0, in_.data())) return m;
+      if (start(m) && residue_below(0, 0, in_.data(), root_tests)) return m;
     return -1;
   }
   void run() {
     for (int64_t m = q_; m < cls_.v(); ++m)
-      if (start(m) && residue_below(0, 0, in_.data())) {
+      if (start(m) && residue_below(0, 0, in_.data(), root_tests)) {
         visit_.begin_max(m);
         walk(0, 0);
       }
@@ -61,6 +61,7 @@ class ResidueWalk {
   // The integer work charged (SPEC 10.5): O(1) steps at the last position (a token, or a mask
   // word), O(k) steps above it (a child's class flags and its residue test).
   uint64_t leaf_steps = 0, inner_steps = 0;
+  uint64_t root_tests = 0;  // the tests at the root of every m (charged per query as v·k)
 
  private:
   bool start(int64_t m) {
@@ -76,9 +77,11 @@ class ResidueWalk {
   // Positions j..k-2 free, a non-max values so far, in[c] = all of them lie in S_c. True iff some
   // completion is a residue input: for b more non-max values (c = a + b <= cmax), the class row
   // is missing, or an earlier value is outside S_c, or (b >= 1) some value < m is outside S_c.
-  bool residue_below(int64_t j, int64_t a, const uint8_t* in) const {
+  // `tests` counts the completions b examined (SPEC 10.5).
+  bool residue_below(int64_t j, int64_t a, const uint8_t* in, uint64_t& tests) const {
     const int64_t free = k_ - 1 - j;
     for (int64_t b = 0; b <= free; ++b) {
+      ++tests;
       const int64_t c = a + b;
       if (c > cmax_ || (b >= 1 && m_ == 0)) break;  // no value < 0 exists
       const CubicCase* row = row_[static_cast<size_t>(c)];
@@ -114,12 +117,14 @@ class ResidueWalk {
     }
     uint8_t* next = &in_[static_cast<size_t>((j + 1) * k_)];
     auto enter = [&](int64_t tok, int64_t a2) {
-      ++inner_steps;
-      for (int64_t c = 0; c < k_; ++c) {
+      // Only the flags c >= a2 are read below (c counts the non-max values so far): the walk
+      // reads in[c] at a level only for c >= its own count a.
+      for (int64_t c = a2; c <= cmax_; ++c) {
         const CubicCase* row = row_[static_cast<size_t>(c)];
-        next[c] = tok == m_ ? in[c] : (c >= a2 && row && in[c] && row->contains(tok));
+        next[c] = tok == m_ ? in[c] : (row && in[c] && row->contains(tok));
       }
-      if (!residue_below(j + 1, a2, next)) return;
+      inner_steps += static_cast<uint64_t>(cmax_ - a2 + 1);
+      if (!residue_below(j + 1, a2, next, inner_steps)) return;
       visit_.push(j, tok);
       walk(j + 1, a2);
       visit_.pop();
@@ -133,10 +138,10 @@ class ResidueWalk {
     const int64_t free = k_ - 2 - j;  // positions after j
     bool every = false;
     for (int64_t b = 0; b <= free && a2 + b <= cmax_ && !every; ++b) {
+      ++inner_steps;
       const CubicCase* row = row_[static_cast<size_t>(a2 + b)];
       every = !row || !in[a2 + b] || (b >= 1 && row->size < m_);
     }
-    ++inner_steps;
     if (every) {
       for (int64_t tok = 0; tok < m_; ++tok) enter(tok, a2);
       return;
@@ -398,7 +403,7 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
     out.ops.interval_add += s.prefixes * 2 + s.leaves * 2 + s.second_tests + s.full_tests * (VO + 2) +
                             s.sum_vectors * VO;
     out.ops.compare += s.leaves + s.max_vectors * VO + s.second_tests + s.full_tests * (VO + 1);
-    out.ops.int_op += s.leaf_steps + s.inner_steps * 2 * K + s.leaves;  // walk; counter
+    out.ops.int_op += s.leaf_steps + s.inner_steps + s.leaves;  // walk; counter
   }
   if (any) out.ops += tables.shared_ops;
   out.ops.int_op += static_cast<uint64_t>(v) * v * K + cases.size() + slots.size() * v * K;  // index, max_token()

@@ -202,15 +202,18 @@ class Walk {
       row_[static_cast<size_t>(c)] = c <= cmax_ ? index_[static_cast<size_t>((m * v_ + q_) * k_ + c)] : nullptr;
       in_[static_cast<size_t>(c)] = 1;
     }
-    if (!residue_below(0, 0, in_.data())) return;
+    uint64_t root = 0;  // charged per query (SPEC 10.5)
+    if (!residue_below(0, 0, in_.data(), root)) return;
     visit_.begin_max(m, &s);
     walk(0, 0);
   }
 
  private:
-  bool residue_below(int64_t j, int64_t a, const uint8_t* in) const {
+  // `tests` counts the completions b examined (SPEC 10.5).
+  bool residue_below(int64_t j, int64_t a, const uint8_t* in, uint64_t& tests) const {
     const int64_t free = k_ - 1 - j;
     for (int64_t b = 0; b <= free; ++b) {
+      ++tests;
       const int64_t c = a + b;
       if (c > cmax_ || (b >= 1 && m_ == 0)) break;
       const Row* row = row_[static_cast<size_t>(c)];
@@ -238,12 +241,13 @@ class Walk {
   void enter(int64_t j, int64_t tok, int64_t a2) {
     const uint8_t* in = &in_[static_cast<size_t>(j * k_)];
     uint8_t* next = &in_[static_cast<size_t>((j + 1) * k_)];
-    ++s_->inner_steps;
-    for (int64_t c = 0; c < k_; ++c) {
+    // Only the flags c >= a2 are read below (c counts the non-max values so far).
+    for (int64_t c = a2; c <= cmax_; ++c) {
       const Row* row = row_[static_cast<size_t>(c)];
-      next[c] = tok == m_ ? in[c] : (c >= a2 && row && in[c] && row->contains(tok));
+      next[c] = tok == m_ ? in[c] : (row && in[c] && row->contains(tok));
     }
-    if (!residue_below(j + 1, a2, next)) return;
+    s_->inner_steps += static_cast<uint64_t>(cmax_ - a2 + 1);
+    if (!residue_below(j + 1, a2, next, s_->inner_steps)) return;
     visit_.push(j, tok);
     walk(j + 1, a2);
     visit_.pop();
@@ -271,10 +275,10 @@ class Walk {
     const int64_t free = k_ - 2 - j;
     bool every = false;
     for (int64_t b = 0; b <= free && a2 + b <= cmax_ && !every; ++b) {
+      ++s_->inner_steps;
       const Row* row = row_[static_cast<size_t>(a2 + b)];
       every = !row || !in[a2 + b] || (b >= 1 && row->size < m_);
     }
-    ++s_->inner_steps;
     if (every) {
       for (int64_t tok = 0; tok < m_; ++tok) enter(j, tok, a2);
       return;
@@ -303,11 +307,12 @@ uint64_t residue_query_table_ops(const ResidueWalkResult& w, int64_t q, int64_t 
 }
 
 uint64_t residue_case_ops(const ResidueCaseStats& s, int64_t k, int64_t v_out) {
-  const auto VO = static_cast<uint64_t>(v_out), K = static_cast<uint64_t>(k);
+  const auto VO = static_cast<uint64_t>(v_out);
+  (void)k;
   return s.prefixes * 2 + s.inputs * 2 + s.second_tests + s.full_tests * (VO + 2) +
          s.sum_vectors * VO                                                        // interval_add
          + s.inputs + s.max_vectors * VO + s.second_tests + s.full_tests * (VO + 1)  // compare
-         + s.leaf_steps + s.inner_steps * 2 * K + s.inputs;                              // int_op
+         + s.leaf_steps + s.inner_steps + s.inputs;                                      // int_op
 }
 
 ResidueWalkResult walk_residue(const PathTables& T, const std::vector<CubicRow>& rows,

@@ -5,6 +5,8 @@
 #include <map>
 
 #include "checker/brute_force.hpp"
+#include "checker/counting.hpp"
+#include "checker/hybrid.hpp"
 #include "format/exact_numbers.hpp"
 #include "format/sha256.hpp"
 
@@ -112,12 +114,24 @@ StrategyOutcome check_part(const LoadedModel& model, const Certificate& manifest
     if (cert.model.sha256 != manifest.model.sha256)
       reject_part(part, "is a certificate for model " + cert.model.sha256 + ", the manifest is for " +
                             manifest.model.sha256);
-    if (cert.strategy != "brute-force")
+    InputRange r;
+    if (cert.strategy == "brute-force") {
+      if (cert.claim_total > kMaxBruteForceInputs)
+        reject_part(part, "brute force over vocab^k = " + cert.claim_total.str() + " > 2^40 inputs is refused");
+      r = brute_force_step_range(cert, cert.claim_total.convert_to<uint64_t>());
+    } else if (cert.strategy == "hybrid/cubic+brute-force") {  // SPEC 10.8: whole queries
+      expect_step_kinds(cert, {"path-tables", "cubic-classes", "brute-force-residue"});
+      const std::optional<InputRange> queries = hybrid_step_range(cert, model.weights.v, model.weights.k);
+      if (!queries) reject_part(part, "a hybrid part must carry an inputs range (SPEC 10.8)");
+      const BigInt per_query = int_power(BigInt(model.weights.v), model.weights.k - 1);
+      if (BigInt(per_query * queries->end) > kMaxBruteForceInputs)
+        reject_part(part, "a part range beyond 2^40 inputs is refused");
+      r = InputRange{BigInt(per_query * queries->begin).convert_to<uint64_t>(),
+                     BigInt(per_query * queries->end).convert_to<uint64_t>()};
+    } else {
       reject_part(part, "strategy \"" + cert.strategy +
-                            "\" does not certify an input range (a part must be brute-force)");
-    if (cert.claim_total > kMaxBruteForceInputs)
-      reject_part(part, "brute force over vocab^k = " + cert.claim_total.str() + " > 2^40 inputs is refused");
-    const InputRange r = brute_force_step_range(cert, cert.claim_total.convert_to<uint64_t>());
+                            "\" does not certify an input range (a part must be brute-force or hybrid/cubic+brute-force)");
+    }
     if (BigInt(r.begin) != part.begin || BigInt(r.end) != part.end)
       reject_part(part, "covers inputs " + range_text(r.begin, r.end) + ", the manifest says " +
                             range_text(part.begin, part.end));

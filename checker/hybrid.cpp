@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "checker/cubic.hpp"
 #include "checker/fp_environment.hpp"
 #include "checker/parallel.hpp"
+#include "format/exact_numbers.hpp"
 #include "format/json_fields.hpp"
 
 namespace mechcert {
@@ -416,22 +418,60 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
   return out;
 }
 
+std::optional<InputRange> hybrid_step_range(const Certificate& cert, int64_t v, int64_t k) {
+  FieldReader r(cert.steps[2], cert.step_path(2));
+  r.expect_string("kind", "brute-force-residue");
+  std::optional<InputRange> range;
+  if (r.optional("inputs")) {
+    FieldReader in(r.object("inputs"), r.field("inputs"));
+    const BigInt begin = parse_decimal_integer(in.string("begin", kMaxNumberDigits), in.field("begin"));
+    const BigInt end = parse_decimal_integer(in.string("end", kMaxNumberDigits), in.field("end"));
+    in.finish();
+    const BigInt per_query = int_power(BigInt(v), k - 1);
+    if (!(begin < end) || end > per_query * v)
+      in.path().fail("input range [" + begin.str() + ", " + end.str() +
+                     ") is empty or outside the input space [0, " + BigInt(per_query * v).str() + ")");
+    if (begin % per_query != 0 || end % per_query != 0)
+      in.path().fail("input range [" + begin.str() + ", " + end.str() +
+                     ") does not consist of whole queries (multiples of vocab^(k-1) = " + per_query.str() + ")");
+    // Whole queries: begin / v^(k-1) <= v and end <= v^k <= 2^64 is not needed, only the queries.
+    range = InputRange{BigInt(begin / per_query).convert_to<uint64_t>(), BigInt(end / per_query).convert_to<uint64_t>()};
+  }
+  r.finish();
+  return range;  // as queries [begin, end) when present
+}
+
 StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input) {
   const Certificate& cert = input.cert;
   const ModelWeights& w = input.model.weights;
   expect_step_kinds(cert, {"path-tables", "cubic-classes", "brute-force-residue"});
   const CubicSteps steps = read_cubic_steps(cert, w);
-  {
-    FieldReader r(cert.steps[2], cert.step_path(2));
-    r.expect_string("kind", "brute-force-residue");
-    r.finish();
+  // SPEC 10.8: a part of a composition covers the whole queries [q_begin, q_end): its classes
+  // lie there and its residue is walked there only.
+  const std::optional<InputRange> queries = hybrid_step_range(cert, w.v, w.k);
+  std::vector<uint8_t> in_part;
+  if (queries) {
+    for (size_t i = 0; i < steps.cases.size(); ++i) {
+      const auto q = static_cast<uint64_t>(steps.cases[i].q);
+      if (q < queries->begin || q >= queries->end)
+        cert.step_path(1).field("cases").index(i).fail(
+            "q = " + std::to_string(q) + " outside the part's queries [" + std::to_string(queries->begin) +
+            ", " + std::to_string(queries->end) + ")");
+    }
+    in_part.assign(static_cast<size_t>(w.v * w.v), 0);
+    for (int64_t m = 0; m < w.v; ++m)
+      for (auto q = static_cast<int64_t>(queries->begin); q < static_cast<int64_t>(queries->end) && q <= m; ++q)
+        in_part[static_cast<size_t>(m * w.v + q)] = 1;
   }
   CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);  // SPEC 5
-  const HybridResidue residue = check_residue(w, steps.cases, input.threads);      // SPEC 10
-  // Lemma H1 as code: the classes and the residue together are the whole input space.
-  const BigInt total = int_power(BigInt(w.v), w.k);
+  const HybridResidue residue =
+      check_residue(w, steps.cases, input.threads, queries ? &in_part : nullptr);  // SPEC 10
+  // Lemma H1 as code: the classes and the residue together are the whole input space (the part's
+  // queries: v^(k-1) inputs each).
+  const BigInt total = queries ? BigInt(int_power(BigInt(w.v), w.k - 1) * BigInt(queries->end - queries->begin))
+                               : int_power(BigInt(w.v), w.k);
   if (classes.count + residue.inputs != total)
-    throw std::logic_error("hybrid: classes and residue do not add up to v^k");
+    throw std::logic_error("hybrid: classes and residue do not add up to the inputs covered");
   StrategyOutcome out;
   out.certified = classes.count + residue.certified;
   out.ops = classes.ops;

@@ -13,8 +13,10 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include "checker/brute_force.hpp"
 #include "checker/check.hpp"
 #include "checker/cubic_cases.hpp"
 #include "format/json_fields.hpp"
@@ -74,8 +76,13 @@ BigInt residue_size(const std::vector<CubicCase>& cases, int64_t v, int64_t k,
 std::vector<uint8_t> parse_residue_selection(const nlohmann::json& rows, int64_t v,
                                              const JsonPath& where);
 
+// The `inputs` range of a hybrid certificate's residue step (SPEC 10.8), as the queries
+// [begin, end) it covers (the range must consist of whole queries); nullopt: the whole space.
+// Throws FormatError naming the field.
+std::optional<InputRange> hybrid_step_range(const Certificate& cert, int64_t v, int64_t k);
+
 // The strategy "hybrid/cubic+brute-force" (SPEC 10.1): [path-tables, cubic-classes,
-// brute-force-residue].
+// brute-force-residue]; with `inputs` a part of a composition (SPEC 10.8).
 StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input);
 
 // The strategy "hybrid/cubic+partial-brute-force" (SPEC 10.7): the same steps, the last one with

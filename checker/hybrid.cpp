@@ -173,11 +173,13 @@ struct Top2 {
   int64_t at = -1;
   double except(int64_t m) const { return at == m ? second : first; }
 };
-// `compares` counts the comparisons made (1 or 2 per entry).
+// `compares` counts the comparisons made (1 or 2 per entry). A NaN entry (a row that was not
+// built, SPEC 10.4 step 3) makes both +inf, so no quick bound certifies anything with it.
 Top2 top2(const double* row, int64_t n, uint64_t& compares) {
   Top2 t;
   compares += static_cast<uint64_t>(n);
   for (int64_t x = 0; x < n; ++x) {
+    if (std::isnan(row[x])) return Top2{HUGE_VAL, HUGE_VAL, -1};
     if (!(row[x] > t.first)) ++compares;
     if (row[x] > t.first) {
       t.second = t.first;
@@ -272,8 +274,8 @@ struct LemmaBVisitor {
     double* cur = level(depth);
     if (!have_level_max) {
       level_max = -HUGE_VAL;
-      for (int64_t x = 0; x < t.vo; ++x)
-        if (x != max_token && cur[x] > level_max) level_max = cur[x];
+      for (int64_t x = 0; x < t.vo; ++x)  // "not below" so that a NaN gives +inf
+        if (x != max_token && !(cur[x] <= level_max)) level_max = std::isnan(cur[x]) ? HUGE_VAL : cur[x];
       have_level_max = true;
       ++max_vectors;
     }

@@ -55,16 +55,19 @@ GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
       rows_path.fail("more than " + std::to_string(kMaxGapRows) + " rows in all");
     gb.first = out.rows.size();
     for (size_t i = 0; i < rows.size(); ++i) {
-      const JsonPath row_path = rows_path.index(i);
-      if (!rows[i].is_array() || rows[i].size() != 2) row_path.fail("expected [q, g]");
+      // The row's path is formed only to report a failure (thousands of rows per certificate).
+      const auto row_path = [&] { return rows_path.index(i); };
+      if (!rows[i].is_array() || rows[i].size() != 2) row_path().fail("expected [q, g]");
       GapRow r;
       r.m = gb.m;
       r.c = gb.c;
-      r.q = json_integer(rows[i][0], row_path.index(0), 0, gb.m);
-      r.g = json_integer(rows[i][1], row_path.index(1), 1, v);
-      if (i > 0 && r.q <= out.rows.back().q) row_path.fail("rows not strictly increasing in q");
+      const auto q = json_integer_if_valid(rows[i][0], 0, gb.m);
+      r.q = q ? *q : json_integer(rows[i][0], row_path().index(0), 0, gb.m);
+      const auto g = json_integer_if_valid(rows[i][1], 1, v);
+      r.g = g ? *g : json_integer(rows[i][1], row_path().index(1), 1, v);
+      if (i > 0 && r.q <= out.rows.back().q) row_path().fail("rows not strictly increasing in q");
       if (const std::string problem = row_problem(r, v, k); !problem.empty())
-        row_path.fail(problem);
+        row_path().fail(problem);
       out.rows.push_back(r);
       out.row_index.push_back(i);
     }

@@ -79,13 +79,17 @@ GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
 
 BigInt gap_count(const std::vector<GapRow>& rows, int64_t v, int64_t k) {
   ClassTally tally(v, k, "gap count");
+  BigInt members;  // one variable for every row: GMP reuses its limbs instead of allocating
   for (size_t i = 0; i < rows.size(); ++i) {
     const GapRow& r = rows[i];
     if (!row_problem(r, v, k).empty() ||
         (i > 0 && std::tie(rows[i - 1].m, rows[i - 1].c, rows[i - 1].q) >= std::tie(r.m, r.c, r.q)))
       throw std::logic_error("gap count: row " + std::to_string(i) + " is not a valid class");
     // C(k-1, c) placements of the non-max slots, m - g + 1 values each (c = 0: one input).
-    tally.add(r.m, tally.choose(r.c) * int_power(BigInt(r.m - r.g + 1), r.c));
+    members = r.m - r.g + 1;
+    mpz_pow_ui(members.backend().data(), members.backend().data(), static_cast<unsigned long>(r.c));
+    members *= tally.choose(r.c);
+    tally.add(r.m, members);
   }
   return tally.total();
 }

@@ -11,7 +11,7 @@
 namespace mechcert {
 
 void prefault_heap(size_t bytes) {
-  constexpr size_t kPage = 4096, kMax = size_t{64} << 20;
+  constexpr size_t kPage = 4096, kMax = size_t{30} << 20;  // below the mmap threshold set here
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; freed blocks below it are reused
   mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep freed memory (and its pages) until exit
   bytes = std::min(bytes, kMax);
@@ -31,7 +31,7 @@ size_t expected_heap_bytes(const char* model_path, const char* cert_path) {
   const auto model = std::filesystem::file_size(model_path, ec1);
   const auto cert = std::filesystem::file_size(cert_path, ec2);
   if (ec1 || ec2) return 0;
-  constexpr uintmax_t kMax = uintmax_t{64} << 20;
+  constexpr uintmax_t kMax = uintmax_t{30} << 20;
   return static_cast<size_t>(std::min(kMax, (size_t{1} << 20) + 12 * std::min(cert, kMax) + 2 * std::min(model, kMax)));
 }
 

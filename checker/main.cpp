@@ -160,8 +160,8 @@ int main(int argc, char** argv) {
   // node at a time (the system reclaims the memory at once). Under the sanitizers the normal
   // return keeps the leak check.
 #if !defined(__SANITIZE_ADDRESS__) && !MECHCERT_HAS_ASAN
-  std::fflush(nullptr);
   std::cout.flush();
+  std::fflush(nullptr);
   std::_Exit(rc);
 #endif
   return rc;

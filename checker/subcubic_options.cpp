@@ -15,10 +15,16 @@ constexpr std::array<std::pair<EuOption, const char*>, 6> kEu = {{
     {EuOption::MaxDiff, "max_diff"},
     {EuOption::CenteredMaxExact, "centered_max_exact"},
 }};
-constexpr std::array<std::pair<AttentionOption, const char*>, 2> kAttention = {{
+constexpr std::array<std::pair<AttentionOption, const char*>, 3> kAttention = {{
     {AttentionOption::MeanQueryDiff, "mean_query+diff"},
     {AttentionOption::DropAverage, "drop_average_query_per_output_logit_reasoning"},
+    {AttentionOption::MeanQueryWeightedDiff, "mean_query+weighted_diff"},
 }};
+
+// SPEC 7.25: Lemma S16 uses the exact score table (no S1′ ratio), so it pairs with exact EQKE only.
+bool registered(AttentionOption a, EqkeOption e) {
+  return a != AttentionOption::MeanQueryWeightedDiff || e == EqkeOption::Exact;
+}
 constexpr std::array<std::pair<EqkeOption, const char*>, 10> kEqke = {{
     {EqkeOption::Exact, "exact_EQKE+max_diff_exact"},
     {EqkeOption::Svd, "svd"},
@@ -75,7 +81,7 @@ std::optional<SubcubicOptions> parse_subcubic_name(const std::string& name) {
   const auto eu = parse_eu_option(name.substr(a, b - a));
   const auto att = parse_attention_option(name.substr(b + 1, c - b - 1));
   const auto eqke = parse_eqke_option(name.substr(c + 1));
-  if (!eu || !att || !eqke) return std::nullopt;
+  if (!eu || !att || !eqke || !registered(*att, *eqke)) return std::nullopt;
   return SubcubicOptions{*eu, *att, *eqke};
 }
 
@@ -83,7 +89,8 @@ std::vector<std::string> subcubic_strategy_names() {
   std::vector<std::string> names;
   for (const auto& eu : kEu)
     for (const auto& att : kAttention)
-      for (const auto& eqke : kEqke) names.push_back(subcubic_strategy_name({eu.first, att.first, eqke.first}));
+      for (const auto& eqke : kEqke)
+        if (registered(att.first, eqke.first)) names.push_back(subcubic_strategy_name({eu.first, att.first, eqke.first}));
   return names;
 }
 

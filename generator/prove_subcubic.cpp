@@ -105,8 +105,11 @@ struct Registrations {
                                 SubcubicEU::MeanQueryMaxDiff, SubcubicEU::SvdQueryMaxDiff,
                                 SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact}) {
       for (const SubcubicAttention attention :
-           {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
+           {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage,
+            SubcubicAttention::MeanQueryWeightedDiff}) {
         for (const SubcubicEqke eqke : all_subcubic_eqke()) {
+          // SPEC 7.25: the weighted option is stated for the exact scores only.
+          if (attention == SubcubicAttention::MeanQueryWeightedDiff && eqke != SubcubicEqke::Exact) continue;
           StrategyRegistration{StrategyInfo{
               strategy_name(eu, attention, eqke),
               "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +

@@ -93,7 +93,7 @@ struct RowFailure {
 __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
                                              const std::vector<QueryPositions>& pos,
                                              const EuBound& eu, const GapClasses& gc,
-                                             bool weighted, RowFailure& failure) {
+                                             bool weighted, bool joint, RowFailure& failure) {
   const int64_t v = t.v, k = t.k;
   const PrefixExtremes ux(t.u);
   const RowTop2 top2(t.EVOU);
@@ -176,11 +176,21 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
           wr.V_hi = V;
         }
         if (q < m) wr.Wq_hi = sub_up(top2.max_except(q, m), t.EVOU.at(q, m).lo);
-        const double G = eu.gap_up(q, m);
         wr.slope[0] = R_hi;
         wr.slope[1] = r_lo;
-        wr.K[0] = add_up(K_block[0], G);
-        wr.K[1] = add_up(K_block[1], G);
+        if (joint) {  // joint_exact: F_q(ā) = max_{x != m} (EUc[q,x] + PV[x] + ā·EVc[m,x]), no G
+          double Fq = -HUGE_VAL;
+          for (int64_t x = 0; x < v; ++x)
+            if (x != m)
+              Fq = std::max(Fq, add_up(add_up(diff_up(t.EU.at(q, x), t.EU.at(q, m)), PV[static_cast<size_t>(x)]),
+                                       mul_up(block.avg, EVc[static_cast<size_t>(x)])));
+          wr.K[0] = sub_up(Fq, mul_down(block.avg, R_hi));
+          wr.K[1] = sub_up(Fq, mul_down(block.avg, r_lo));
+        } else {
+          const double G = eu.gap_up(q, m);
+          wr.K[0] = add_up(K_block[0], G);
+          wr.K[1] = add_up(K_block[1], G);
+        }
         const double psi = weighted_diff_row_upper(wr);
         if (!(psi < 0)) {
           failure = {i, psi, "class"};
@@ -232,7 +242,8 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
 }
 
 // Proof length of verify_blocks and the prefix tables, by formula (SPEC 7.10).
-void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, bool weighted, OpCounts& ops) {
+void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, bool weighted, bool joint,
+               OpCounts& ops) {
   const auto v = static_cast<uint64_t>(v_), k = static_cast<uint64_t>(k_);
   ops.interval_add += v * 4 * (k - 1);       // order-statistic prefix sums
   ops.compare += v * 2 * (k - 1) * (k - 1);  // sorting lo and hi (charged (k-1)^2 each)
@@ -257,6 +268,11 @@ void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, bool w
         ops.interval_mul += 3 + 2 + 1 + 2 * 3 + 4 * 6;  // V; Q; Q·w_q; per side A, s_N·V; per vertex N, 2 per slope
         ops.interval_add += 2 + 1 + 4 + 2 * 2 + 4 * 6;  // w_t; w_q; K + G, K + s; per side mass; per vertex Q + N, sums
         ops.compare += 2 + 4 * 2;                       // V's maximum; per vertex the slopes' and vertices' maxima
+        if (joint) {  // joint_exact: F_q(ā) per row, then K_s (2 products) instead of K + G
+          ops.interval_add += 3 * (v - 1);
+          ops.interval_mul += (v - 1) + 2;
+          ops.compare += v - 1;
+        }
       } else {
         ops.interval_mul += 4 + 2 * 5 + (approx ? 2 : 0);  // A, B ends (S1′ ratio); per end 4 in mul(D, slope) + 1
         ops.interval_add += 7 + 2 * 7;  // sums, denominators, the query's W; per end D, 1 - a, sums
@@ -332,7 +348,8 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
   {
     UpwardRounding guard;
     const std::vector<QueryPositions> pos = query_positions(t.omega);
-    ok = verify_blocks(t, pos, eu, gc, opt.attention == AttentionOption::MeanQueryWeightedDiff, failure);
+    ok = verify_blocks(t, pos, eu, gc, opt.attention == AttentionOption::MeanQueryWeightedDiff,
+                       opt.eu == EuOption::JointExact, failure);
   }
   if (!ok) {
     const GapRow& row = gc.rows[failure.row];
@@ -347,7 +364,7 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
   }
   OpCounts rows;
   count_ops(w.v, w.k, gc, opt.eqke != EqkeOption::Exact,
-            opt.attention == AttentionOption::MeanQueryWeightedDiff, rows);
+            opt.attention == AttentionOption::MeanQueryWeightedDiff, opt.eu == EuOption::JointExact, rows);
   out.ops += rows;
   out.paper_flops += rows.interval_add + rows.interval_mul + rows.compare;
   out.certified = gap_count(gc.rows, w.v, w.k);

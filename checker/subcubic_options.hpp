@@ -10,7 +10,8 @@
 namespace mechcert {
 
 // SPEC 7.6 (Lemma S4).
-enum class EuOption { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, SvdQueryMaxDiff, MaxDiff, CenteredMaxExact };
+// JointExact (SPEC 7.25): no split; EUc[q,x] enters Lemma S16's per-row maximum over x jointly.
+enum class EuOption { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, SvdQueryMaxDiff, MaxDiff, CenteredMaxExact, JointExact };
 // SPEC 7.5: ā from the block, or ā = 0; SPEC 7.25: ā from the block, rows decided by Lemma S16
 // (exact EQKE only).
 enum class AttentionOption { MeanQueryDiff, DropAverage, MeanQueryWeightedDiff };

@@ -103,13 +103,14 @@ struct Registrations {
   Registrations() {
     for (const SubcubicEU eu : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
                                 SubcubicEU::MeanQueryMaxDiff, SubcubicEU::SvdQueryMaxDiff,
-                                SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact}) {
+                                SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact, SubcubicEU::JointExact}) {
       for (const SubcubicAttention attention :
            {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage,
             SubcubicAttention::MeanQueryWeightedDiff}) {
         for (const SubcubicEqke eqke : all_subcubic_eqke()) {
           // SPEC 7.25: the weighted option is stated for the exact scores only.
           if (attention == SubcubicAttention::MeanQueryWeightedDiff && eqke != SubcubicEqke::Exact) continue;
+          if (eu == SubcubicEU::JointExact && attention != SubcubicAttention::MeanQueryWeightedDiff) continue;
           StrategyRegistration{StrategyInfo{
               strategy_name(eu, attention, eqke),
               "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +

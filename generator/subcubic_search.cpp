@@ -141,6 +141,16 @@ class MaxSearch {
     }
   }
 
+  // joint_exact (SPEC 7.25): F_q(ā) = max_{x != m} (EUc[q,x] + B[x] + ā·EVc[m,x]).
+  double F_query(int64_t q, double avg) const {
+    double best = -kInf;
+    for (int64_t x = 0; x < t_.v_out; ++x) {
+      const auto i = static_cast<size_t>(x);
+      if (x != mt_.m) best = std::max(best, (t_.EU(q, x) - t_.EU(q, mt_.m)) + mt_.B[i] + avg * mt_.EVm[i]);
+    }
+    return best;
+  }
+
   // F(ā) = max_{x != m} (B[x] + ā·EVc[m,x]) (Lemma S3).
   double F(double avg) const {
     double best = -kInf;
@@ -271,7 +281,7 @@ class MaxSearch {
     const Iv Q = q == m ? pt(0) : mul(wq, u_of(q));
     const double Wq = q < m ? mt_.Wtok[static_cast<size_t>(q)] : 0;
     const double Qw = q < m ? mul(Q, pt(Wq)).hi : 0;
-    const double G = eu_.gap(q, m);
+    const double G = eu_.joint ? 0.0 : eu_.gap(q, m);  // joint_exact: Favg is F_q(ā), EU included
     const double slope[2] = {mt_.R, mt_.r};
     double worst = -kInf;
     for (int side = 0; side < 2; ++side) {
@@ -354,7 +364,7 @@ class MaxSearch {
     // q < m needs c <= k-2 (some non-query position holds m), so c = k-1 has q = m only.
     for (int64_t q = c == t_.k - 1 ? m : 0; q <= m; ++q) {
       if (q == m && c == 0) continue;  // the all-m row does not depend on ā
-      const int64_t g = smallest_gap(q, c, avg, Favg);
+      const int64_t g = smallest_gap(q, c, avg, eu_.joint ? F_query(q, avg) : Favg);
       if (g == 0) continue;
       out.rows.push_back(SubcubicRow{q, g});
       double size = 1;

@@ -140,6 +140,15 @@ TEST_CASE("subcubic checker: accepted classes are correct on tiny models", "[sub
         total_inputs += inputs;
         if (name == "max-positional") CHECK(inputs > static_cast<uint64_t>(w.v));  // beyond all-max rows
       }
+  for (const auto& [name, w] : models)  // joint_exact exists only with mean_query+weighted_diff (SPEC 7.25)
+    for (const double avg : {0.0, 0.5, 0.875}) {
+      INFO(name << " k=" << w.k << " joint_exact avg=" << avg);
+      const Rows rows = checker_best_rows(w, "joint_exact", kWeighted, avg);
+      const uint64_t inputs = require_rows_sound(w, rows);
+      const StrategyOutcome all = run(w, make_cert(w, "joint_exact", kWeighted, blocks_of(rows, avg)));
+      CHECK(all.certified == inputs);
+      if (name == "max-positional") CHECK(inputs > static_cast<uint64_t>(w.v));
+    }
   CHECK(total_inputs > 0);
 }
 

@@ -102,7 +102,7 @@ TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic
     CHECK(strategy_registry().count(name) == 1);
     CHECK(find_strategy_check(name) != nullptr);
   }
-  CHECK(subcubic_strategy_names().size() == 126);  // 120 + mean_query+weighted_diff × 6 EU (SPEC 7.25)
+  CHECK(subcubic_strategy_names().size() == 127);  // 120 + mean_query+weighted_diff × 7 EU (SPEC 7.25)
   const auto reference = reference_names();
   REQUIRE(reference.size() == 100);
   size_t accepted = 0;
@@ -127,6 +127,7 @@ TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic
 TEST_CASE("subcubic e2e: certified inputs are correct on tiny models (exact oracle)", "[subcubic]") {
   require_sound_fp_environment();
   std::vector<std::pair<std::string, ModelWeights>> models;
+  models.reserve(64);  // (also keeps GCC 12's -Warray-bounds false positive on the reallocation away)
   models.emplace_back("fixture-1", test::make_fixture_model(3, 5, 4, 3, 1));
   models.emplace_back("fixture-k4", test::make_fixture_model(4, 8, 6, 4, 9));
   for (int64_t k : {3, 4})
@@ -236,7 +237,7 @@ TEST_CASE("subcubic e2e: mean_query+weighted_diff (Lemma S16) certifies only cor
   for (const auto& [name, w] : models) {
     const LoadedModel model = saved(w, "weighted-" + name);
     for (const char* eu : {"max_diff_exact", "global_max_diff_exact", "mean_query+max_diff", "svd_query+max_diff",
-                           "max_diff", "centered_max_exact"}) {
+                           "max_diff", "centered_max_exact", "joint_exact"}) {
       if (kQueryStep != 1 && ++index % 3 != 0) continue;
       const std::string strategy = std::string("subcubic/") + eu + "/mean_query+weighted_diff/exact_EQKE+max_diff_exact";
       INFO(name << " / " << strategy);
@@ -288,6 +289,21 @@ TEST_CASE("subcubic e2e: mean_query+weighted_diff on an example model: tighter, 
     json c = good;
     c["steps"][2]["attention"] = "mean_query+diff";
     CHECK(rejection(model, c).find("does not match") != std::string::npos);
+  }
+  {  // joint_exact (SPEC 7.25): tighter still; its gaps lowered by one fail
+    const json joint = prove(model, "subcubic/joint_exact/mean_query+weighted_diff/exact_EQKE+max_diff_exact");
+    const CheckResult j = check(model, joint);
+    REQUIRE(j.valid);
+    CHECK(j.bound_num > ok.bound_num);  // docs/subcubic.md: 16,271,854
+    json c = joint;
+    for (auto& block : blocks(c))
+      for (auto& row : block[3])
+        if (row[1].get<int64_t>() > 1) row[1] = row[1].get<int64_t>() - 1;
+    CHECK(rejection(model, c).find("not certified") != std::string::npos);
+    c = joint;
+    c["strategy"] = "subcubic/joint_exact/mean_query+diff/exact_EQKE+max_diff_exact";  // S2 needs a split
+    c["steps"][2]["attention"] = "mean_query+diff";
+    CHECK(rejection(model, c).find("unknown strategy") != std::string::npos);
   }
   {  // not registered with an EQKE approximation (SPEC 7.25)
     json c = good;

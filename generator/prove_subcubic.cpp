@@ -32,6 +32,7 @@ std::vector<std::string> hex_array(const std::vector<double>& x) {
 // three recursive ones); the EU option exact (ours, centered_max_exact, included) or low-rank
 // ("direct-quadratic").
 std::string subcubic_group(SubcubicEU eu, SubcubicEqke eqke) {
+  if (eu == SubcubicEU::JointExact) return "cubic";  // O(v) per row: O(v^3) in all (SPEC 7.25)
   const bool low_rank_eu = eu == SubcubicEU::MeanQueryMaxDiff || eu == SubcubicEU::SvdQueryMaxDiff ||
                            eu == SubcubicEU::MaxDiff;
   const bool exact_eqke = eqke == SubcubicEqke::Exact || eqke == SubcubicEqke::MaxDiffExact;

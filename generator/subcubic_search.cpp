@@ -300,7 +300,7 @@ class MaxSearch {
         const Iv Z = add(A, QN);
         // Ψ < 0 is the test; Ψ / Z (Z's upper end: conservative for Ψ < 0) puts the margin in
         // logit units, as for the other options.
-        worst = std::max(worst, psi < 0 ? psi / Z.hi : psi);
+        worst = std::max(worst, psi < 0 && Z.hi > 0 ? psi / Z.hi : psi);
       }
     }
     return worst;

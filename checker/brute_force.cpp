@@ -2,14 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 #include <vector>
-
-#include <mpfr.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -18,6 +13,7 @@
 #include "checker/exp_bounds.hpp"
 #include "checker/fp_environment.hpp"
 #include "checker/interval.hpp"
+#include "checker/parallel.hpp"
 #include "checker/path_terms.hpp"
 #include "format/exact_numbers.hpp"
 #include "format/json_fields.hpp"
@@ -523,10 +519,11 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
   const auto nq = static_cast<int64_t>(q_last - q_first + 1);
   std::vector<uint64_t> per_query(static_cast<size_t>(nq), 0);
   std::vector<OpCounts> per_query_ops(static_cast<size_t>(nq));  // sharp queries (SPEC 3.8)
+  // Threads take the next query as they finish one (queries differ in cost); checker/parallel.hpp
+  // starts and joins them and rethrows a failure.
   std::atomic<int64_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto worker = [&] {
+  const int n = threads < 1 ? 1 : (threads > nq ? static_cast<int>(nq) : threads);
+  run_parts(n, [&](int64_t) {
     try {
       for (int64_t i = next++; i < nq; i = next++) {
         const uint64_t q = q_first + static_cast<uint64_t>(i);
@@ -535,18 +532,10 @@ BruteForceCount brute_force_certified_count(const ModelWeights& w, int threads, 
                         per_query_ops[static_cast<size_t>(i)]);
       }
     } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next = nq;
+      next = nq;  // the other threads stop after their current query
+      throw;
     }
-    mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread constant caches
-  };
-  const int n = threads < 1 ? 1 : (threads > nq ? static_cast<int>(nq) : threads);
-  std::vector<std::thread> pool;
-  for (int i = 1; i < n; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
+  });
   for (uint64_t c : per_query) result.certified += c;
   for (const OpCounts& o : per_query_ops) result.ops += o;
 

@@ -11,9 +11,8 @@
 namespace mechcert {
 
 inline BigInt int_power(const BigInt& base, int64_t exponent) {
-  BigInt r = 1;
-  for (int64_t i = 0; i < exponent; ++i) r *= base;
-  return r;
+  if (exponent < 0 || exponent > UINT32_MAX) throw std::logic_error("int_power: exponent out of range");
+  return boost::multiprecision::pow(base, static_cast<unsigned>(exponent));  // GMP's mpz_pow_ui
 }
 
 inline BigInt binomial(int64_t n, int64_t r) {

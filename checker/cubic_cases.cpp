@@ -8,14 +8,16 @@
 namespace mechcert {
 namespace {
 
-int64_t read_index(const nlohmann::json& x, const JsonPath& row, const char* name, int64_t lo,
+template <typename MakePath>
+int64_t read_index(const nlohmann::json& x, const MakePath& row, const char* name, int64_t lo,
                    int64_t hi) {
-  if (!x.is_number_integer()) row.fail(std::string(name) + ": expected an integer");
+  if (const auto valid = json_integer_if_valid(x, lo, hi)) return *valid;
+  if (!x.is_number_integer()) row().fail(std::string(name) + ": expected an integer");
   if (x.is_number_unsigned() && x.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-    row.fail(std::string(name) + ": out of range");
+    row().fail(std::string(name) + ": out of range");
   const int64_t value = x.get<int64_t>();
   if (value < lo || value > hi)
-    row.fail(std::string(name) + " = " + std::to_string(value) + " outside [" + std::to_string(lo) +
+    row().fail(std::string(name) + " = " + std::to_string(value) + " outside [" + std::to_string(lo) +
              ", " + std::to_string(hi) + "]");
   return value;
 }
@@ -29,21 +31,21 @@ std::vector<CubicCase> parse_cubic_cases(const nlohmann::json& cases, int64_t v,
   out.reserve(cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     const nlohmann::json& row = cases[i];
-    const JsonPath name = where.index(i);
-    if (!row.is_array() || row.size() != 4) name.fail("expected [m, q, c, mask]");
+    const auto name = [&] { return where.index(i); };  // formed only to report a failure
+    if (!row.is_array() || row.size() != 4) name().fail("expected [m, q, c, mask]");
     CubicCase cc;
     cc.m = read_index(row[0], name, "m", 0, v - 1);
     cc.q = read_index(row[1], name, "q", 0, cc.m);
     cc.c = read_index(row[2], name, "c", 0, cc.q == cc.m ? k - 1 : k - 2);
-    if (cc.c >= 1 && cc.m == 0) name.fail("c >= 1 needs a non-max value < m = 0");
-    if (!row[3].is_string()) name.fail("mask: expected a string");
+    if (cc.c >= 1 && cc.m == 0) name().fail("c >= 1 needs a non-max value < m = 0");
+    if (!row[3].is_string()) name().fail("mask: expected a string");
     const std::string& mask = row[3].get_ref<const std::string&>();
     if (cc.c == 0) {
-      if (!mask.empty()) name.fail("mask: must be \"\" when c = 0");
+      if (!mask.empty()) name().fail("mask: must be \"\" when c = 0");
     } else {
       const size_t digits = static_cast<size_t>((cc.m + 3) / 4);
       if (mask.size() != digits)
-        name.fail("mask: " + std::to_string(mask.size()) + " hex digits, expected " +
+        name().fail("mask: " + std::to_string(mask.size()) + " hex digits, expected " +
                   std::to_string(digits) + " for m = " + std::to_string(cc.m));
       cc.bits.assign(static_cast<size_t>((cc.m + 63) / 64), 0);
       cc.size = 0;
@@ -55,25 +57,25 @@ std::vector<CubicCase> parse_cubic_cases(const nlohmann::json& cases, int64_t v,
         else if (ch >= 'a' && ch <= 'f')
           value = static_cast<unsigned>(ch - 'a' + 10);
         else
-          name.fail("mask: '" + std::string(1, ch) + "' is not a lowercase hex digit");
+          name().fail("mask: '" + std::string(1, ch) + "' is not a lowercase hex digit");
         for (unsigned b = 0; b < 4; ++b) {
           if (!((value >> b) & 1u)) continue;
           const int64_t n = static_cast<int64_t>(4 * d + b);
           if (n >= cc.m)
-            name.fail("mask: value n = " + std::to_string(n) +
+            name().fail("mask: value n = " + std::to_string(n) +
                       " is not < m = " + std::to_string(cc.m));
           cc.bits[static_cast<size_t>(n >> 6)] |= uint64_t{1} << (n & 63);
           ++cc.size;
         }
       }
-      if (cc.size == 0) name.fail("mask: empty set of non-max values");
+      if (cc.size == 0) name().fail("mask: empty set of non-max values");
     }
     if (!out.empty()) {
       const CubicCase& prev = out.back();
       const auto a = std::make_tuple(prev.m, prev.q, prev.c);
       const auto b = std::make_tuple(cc.m, cc.q, cc.c);
-      if (a == b) name.fail("duplicate case (m, q, c): same class as the previous row");
-      if (b < a) name.fail("rows not sorted by (m, q, c)");
+      if (a == b) name().fail("duplicate case (m, q, c): same class as the previous row");
+      if (b < a) name().fail("rows not sorted by (m, q, c)");
     }
     out.push_back(std::move(cc));
   }

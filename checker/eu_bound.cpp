@@ -109,6 +109,7 @@ EuBound eu_bound(EuOption option, const ModelWeights& w, const IntervalMatrix& E
              d = static_cast<uint64_t>(w.d);
   EuBound out;
   out.v_out = EU.cols;
+  if (option == EuOption::JointExact) return out;  // SPEC 7.25: EU is used per row, not split
   if (option == EuOption::CenteredMaxExact) {
     {
       UpwardRounding up;

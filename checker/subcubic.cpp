@@ -10,6 +10,7 @@
 #include "checker/interval.hpp"
 #include "checker/order_statistics.hpp"
 #include "checker/subcubic_options.hpp"
+#include "checker/weighted_diff.hpp"
 #include "format/exact_numbers.hpp"
 
 namespace mechcert {
@@ -92,7 +93,7 @@ struct RowFailure {
 __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
                                              const std::vector<QueryPositions>& pos,
                                              const EuBound& eu, const GapClasses& gc,
-                                             RowFailure& failure) {
+                                             bool weighted, bool joint, RowFailure& failure) {
   const int64_t v = t.v, k = t.k;
   const PrefixExtremes ux(t.u);
   const RowTop2 top2(t.EVOU);
@@ -128,6 +129,8 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
     for (int64_t x = 0; x < v; ++x)
       if (x != m) F = std::max(F, add_up(B[static_cast<size_t>(x)], mul_up(block.avg, EVc[static_cast<size_t>(x)])));
     const Interval slope{r_lo, R_hi};  // contains every EVc[m,x], x != m
+    // SPEC 7.25: F(ā) - ā·s for s = R_hi, r_lo (upper bounds).
+    const double K_block[2] = {sub_up(F, mul_down(block.avg, R_hi)), sub_up(F, mul_down(block.avg, r_lo))};
     for (size_t i = block.first; i < block.end; ++i) {
       const GapRow& row = gc.rows[i];
       const int64_t q = row.q;
@@ -144,10 +147,58 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
         }
         continue;
       }
-      // S1: attention on the max tokens.
       const QueryPositions& qp = pos[static_cast<size_t>(q)];
       const int64_t j = k - 1 - row.c, top = m - row.g;
       const auto at = static_cast<size_t>(q * v + top);
+      if (weighted) {  // SPEC 7.25 (Lemma S16) instead of S1-S3
+        WeightedDiffRow wr;
+        wr.u_m = t.u.at(q, m);
+        wr.omega_q = qp.omega_query;
+        wr.u_q = t.u.at(q, q);
+        wr.query_is_max = q == m;
+        wr.sigma[0] = qp.small(j);
+        wr.sigma[1] = qp.large(j);
+        wr.s_N[0] = qp.large(row.c);
+        wr.s_N[1] = qp.small(row.c);
+        wr.has_non_max = row.c >= 1;
+        if (wr.has_non_max) {
+          wr.U_lo = ux.min_lo[at];
+          wr.U_hi = ux.max_hi[at];
+          // V >= max_{t <= top} u[q,t]·w_t: the two tokens nearest the gap exactly, the rest by
+          // their prefix extremes (u >= 0; Wpre[t'] bounds every w_t, t <= t').
+          double V = -HUGE_VAL;
+          for (int64_t tok = top; tok >= 0 && tok >= top - 1; --tok)
+            V = std::max(V, mul_nonneg_upper(t.u.at(q, tok), sub_up(top2.max_except(tok, m), t.EVOU.at(tok, m).lo)));
+          if (top >= 2) {
+            const auto below = static_cast<size_t>(q * v + top - 2);
+            V = std::max(V, mul_nonneg_upper(Interval{ux.min_lo[below], ux.max_hi[below]}, Wpre[static_cast<size_t>(top - 2)]));
+          }
+          wr.V_hi = V;
+        }
+        if (q < m) wr.Wq_hi = sub_up(top2.max_except(q, m), t.EVOU.at(q, m).lo);
+        wr.slope[0] = R_hi;
+        wr.slope[1] = r_lo;
+        if (joint) {  // joint_exact: F_q(ā) = max_{x != m} (EUc[q,x] + PV[x] + ā·EVc[m,x]), no G
+          double Fq = -HUGE_VAL;
+          for (int64_t x = 0; x < v; ++x)
+            if (x != m)
+              Fq = std::max(Fq, add_up(add_up(diff_up(t.EU.at(q, x), t.EU.at(q, m)), PV[static_cast<size_t>(x)]),
+                                       mul_up(block.avg, EVc[static_cast<size_t>(x)])));
+          wr.K[0] = sub_up(Fq, mul_down(block.avg, R_hi));
+          wr.K[1] = sub_up(Fq, mul_down(block.avg, r_lo));
+        } else {
+          const double G = eu.gap_up(q, m);
+          wr.K[0] = add_up(K_block[0], G);
+          wr.K[1] = add_up(K_block[1], G);
+        }
+        const double psi = weighted_diff_row_upper(wr);
+        if (!(psi < 0)) {
+          failure = {i, psi, "class"};
+          return false;
+        }
+        continue;
+      }
+      // S1: attention on the max tokens.
       const double Umax = ux.max_hi[at], Umin = ux.min_lo[at];
       const Interval u_m = t.u.at(q, m), wq = qp.omega_query;
       const Interval ratio = t.ratio[static_cast<size_t>(q)];  // S1′: exp(±b[q]/s); {1, 1} exact
@@ -191,7 +242,8 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
 }
 
 // Proof length of verify_blocks and the prefix tables, by formula (SPEC 7.10).
-void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, OpCounts& ops) {
+void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, bool weighted, bool joint,
+               OpCounts& ops) {
   const auto v = static_cast<uint64_t>(v_), k = static_cast<uint64_t>(k_);
   ops.interval_add += v * 4 * (k - 1);       // order-statistic prefix sums
   ops.compare += v * 2 * (k - 1) * (k - 1);  // sorting lo and hi (charged (k-1)^2 each)
@@ -205,13 +257,22 @@ void count_ops(int64_t v_, int64_t k_, const GapClasses& gc, bool approx, OpCoun
       ops.interval_add += k * v + 3 * v + m;  // PV, B, EVc, W
       ops.compare += (k - 1) * v + 2 * v + 2 * m;
     }
-    ops.interval_add += v - 1;
-    ops.interval_mul += v - 1;
+    ops.interval_add += v - 1 + (weighted ? 2 : 0);  // F(ā); SPEC 7.25: F(ā) - ā·s
+    ops.interval_mul += v - 1 + (weighted ? 2 : 0);
     ops.compare += v - 1;
     for (size_t i = b.first; i < b.end; ++i) {
       if (gc.rows[i].all_max()) {
         ops.interval_add += 3 * (v - 1);
         ops.compare += v - 1;
+      } else if (weighted) {  // SPEC 7.25: V, Q, Q·w_q, then two placements and four vertices
+        ops.interval_mul += 3 + 2 + 1 + 2 * 3 + 4 * 6;  // V; Q; Q·w_q; per side A, s_N·V; per vertex N, 2 per slope
+        ops.interval_add += 2 + 1 + 4 + 2 * 2 + 4 * 6;  // w_t; w_q; K + G, K + s; per side mass; per vertex Q + N, sums
+        ops.compare += 2 + 4 * 2;                       // V's maximum; per vertex the slopes' and vertices' maxima
+        if (joint) {  // joint_exact: F_q(ā) per row, then K_s (2 products) instead of K + G
+          ops.interval_add += 3 * (v - 1);
+          ops.interval_mul += (v - 1) + 2;
+          ops.compare += v - 1;
+        }
       } else {
         ops.interval_mul += 4 + 2 * 5 + (approx ? 2 : 0);  // A, B ends (S1′ ratio); per end 4 in mul(D, slope) + 1
         ops.interval_add += 7 + 2 * 7;  // sums, denominators, the query's W; per end D, 1 - a, sums
@@ -287,7 +348,8 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
   {
     UpwardRounding guard;
     const std::vector<QueryPositions> pos = query_positions(t.omega);
-    ok = verify_blocks(t, pos, eu, gc, failure);
+    ok = verify_blocks(t, pos, eu, gc, opt.attention == AttentionOption::MeanQueryWeightedDiff,
+                       opt.eu == EuOption::JointExact, failure);
   }
   if (!ok) {
     const GapRow& row = gc.rows[failure.row];
@@ -301,7 +363,8 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
                               format_hex_double(failure.bound) + " >= 0)");
   }
   OpCounts rows;
-  count_ops(w.v, w.k, gc, opt.eqke != EqkeOption::Exact, rows);
+  count_ops(w.v, w.k, gc, opt.eqke != EqkeOption::Exact,
+            opt.attention == AttentionOption::MeanQueryWeightedDiff, opt.eu == EuOption::JointExact, rows);
   out.ops += rows;
   out.paper_flops += rows.interval_add + rows.interval_mul + rows.compare;
   out.certified = gap_count(gc.rows, w.v, w.k);

@@ -7,18 +7,27 @@ namespace mechcert {
 namespace {
 
 // One table per option kind: enum value and its reference name (reference-algorithms.md §6).
-constexpr std::array<std::pair<EuOption, const char*>, 6> kEu = {{
+constexpr std::array<std::pair<EuOption, const char*>, 7> kEu = {{
     {EuOption::MaxDiffExact, "max_diff_exact"},
     {EuOption::GlobalMaxDiffExact, "global_max_diff_exact"},
     {EuOption::MeanQueryMaxDiff, "mean_query+max_diff"},
     {EuOption::SvdQueryMaxDiff, "svd_query+max_diff"},
     {EuOption::MaxDiff, "max_diff"},
     {EuOption::CenteredMaxExact, "centered_max_exact"},
+    {EuOption::JointExact, "joint_exact"},
 }};
-constexpr std::array<std::pair<AttentionOption, const char*>, 2> kAttention = {{
+constexpr std::array<std::pair<AttentionOption, const char*>, 3> kAttention = {{
     {AttentionOption::MeanQueryDiff, "mean_query+diff"},
     {AttentionOption::DropAverage, "drop_average_query_per_output_logit_reasoning"},
+    {AttentionOption::MeanQueryWeightedDiff, "mean_query+weighted_diff"},
 }};
+
+// SPEC 7.25: Lemma S16 uses the exact score table (no S1′ ratio), so it pairs with exact EQKE only;
+// the EU option joint_exact exists only inside S16.
+bool registered(EuOption u, AttentionOption a, EqkeOption e) {
+  if (u == EuOption::JointExact && a != AttentionOption::MeanQueryWeightedDiff) return false;
+  return a != AttentionOption::MeanQueryWeightedDiff || e == EqkeOption::Exact;
+}
 constexpr std::array<std::pair<EqkeOption, const char*>, 10> kEqke = {{
     {EqkeOption::Exact, "exact_EQKE+max_diff_exact"},
     {EqkeOption::Svd, "svd"},
@@ -75,7 +84,7 @@ std::optional<SubcubicOptions> parse_subcubic_name(const std::string& name) {
   const auto eu = parse_eu_option(name.substr(a, b - a));
   const auto att = parse_attention_option(name.substr(b + 1, c - b - 1));
   const auto eqke = parse_eqke_option(name.substr(c + 1));
-  if (!eu || !att || !eqke) return std::nullopt;
+  if (!eu || !att || !eqke || !registered(*eu, *att, *eqke)) return std::nullopt;
   return SubcubicOptions{*eu, *att, *eqke};
 }
 
@@ -83,7 +92,8 @@ std::vector<std::string> subcubic_strategy_names() {
   std::vector<std::string> names;
   for (const auto& eu : kEu)
     for (const auto& att : kAttention)
-      for (const auto& eqke : kEqke) names.push_back(subcubic_strategy_name({eu.first, att.first, eqke.first}));
+      for (const auto& eqke : kEqke)
+        if (registered(eu.first, att.first, eqke.first)) names.push_back(subcubic_strategy_name({eu.first, att.first, eqke.first}));
   return names;
 }
 
@@ -92,7 +102,8 @@ uint64_t unexplained_dimension(const SubcubicOptions& o, uint64_t v, uint64_t d)
   switch (o.eu) {
     case EuOption::GlobalMaxDiffExact: eu = 2; break;
     case EuOption::MaxDiffExact: eu = 2 * v; break;
-    case EuOption::CenteredMaxExact: eu = v * v; break;  // ours: one G per (q, m)
+    case EuOption::CenteredMaxExact:  // ours: one G per (q, m)
+    case EuOption::JointExact: eu = v * v; break;       // ours: the table itself (SPEC 7.25)
     case EuOption::MeanQueryMaxDiff:
     case EuOption::SvdQueryMaxDiff: eu = v + v * d + 2; break;
     case EuOption::MaxDiff: eu = v * d + 2; break;

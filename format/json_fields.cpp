@@ -211,6 +211,21 @@ int64_t json_integer(const nlohmann::json& value, const JsonPath& path, int64_t 
   return x;
 }
 
+std::optional<int64_t> json_integer_if_valid(const nlohmann::json& value, int64_t lo, int64_t hi) {
+  int64_t x = 0;
+  if (value.is_number_unsigned()) {
+    const auto u = value.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    x = static_cast<int64_t>(u);
+  } else if (value.is_number_integer()) {
+    x = value.get<int64_t>();
+  } else {
+    return std::nullopt;
+  }
+  if (x < lo || x > hi) return std::nullopt;
+  return x;
+}
+
 std::string json_string(const nlohmann::json& value, const JsonPath& path, size_t max_length) {
   if (!value.is_string()) path.fail("expected a string, found " + std::string(value.type_name()));
   const auto& s = value.get_ref<const std::string&>();

@@ -13,6 +13,7 @@
 //   r.finish();                                      // rejects fields never read
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -88,5 +89,9 @@ class FieldReader {
 // when lo == 0, the common case of an index).
 int64_t json_integer(const nlohmann::json& value, const JsonPath& path, int64_t lo, int64_t hi);
 std::string json_string(const nlohmann::json& value, const JsonPath& path, size_t max_length = 4096);
+// The value json_integer would return, or nullopt where it would fail: for loops over many
+// elements, which form the element's path (several string allocations) only to report a failure,
+// by calling json_integer with it.
+std::optional<int64_t> json_integer_if_valid(const nlohmann::json& value, int64_t lo, int64_t hi);
 
 }  // namespace mechcert

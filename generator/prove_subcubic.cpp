@@ -32,6 +32,7 @@ std::vector<std::string> hex_array(const std::vector<double>& x) {
 // three recursive ones); the EU option exact (ours, centered_max_exact, included) or low-rank
 // ("direct-quadratic").
 std::string subcubic_group(SubcubicEU eu, SubcubicEqke eqke) {
+  if (eu == SubcubicEU::JointExact) return "cubic";  // O(v) per row: O(v^3) in all (SPEC 7.25)
   const bool low_rank_eu = eu == SubcubicEU::MeanQueryMaxDiff || eu == SubcubicEU::SvdQueryMaxDiff ||
                            eu == SubcubicEU::MaxDiff;
   const bool exact_eqke = eqke == SubcubicEqke::Exact || eqke == SubcubicEqke::MaxDiffExact;
@@ -103,10 +104,14 @@ struct Registrations {
   Registrations() {
     for (const SubcubicEU eu : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
                                 SubcubicEU::MeanQueryMaxDiff, SubcubicEU::SvdQueryMaxDiff,
-                                SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact}) {
+                                SubcubicEU::MaxDiff, SubcubicEU::CenteredMaxExact, SubcubicEU::JointExact}) {
       for (const SubcubicAttention attention :
-           {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
+           {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage,
+            SubcubicAttention::MeanQueryWeightedDiff}) {
         for (const SubcubicEqke eqke : all_subcubic_eqke()) {
+          // SPEC 7.25: the weighted option is stated for the exact scores only.
+          if (attention == SubcubicAttention::MeanQueryWeightedDiff && eqke != SubcubicEqke::Exact) continue;
+          if (eu == SubcubicEU::JointExact && attention != SubcubicAttention::MeanQueryWeightedDiff) continue;
           StrategyRegistration{StrategyInfo{
               strategy_name(eu, attention, eqke),
               "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +

@@ -15,6 +15,7 @@ std::string subcubic_eu_name(SubcubicEU option) {
     case SubcubicEU::SvdQueryMaxDiff: return "svd_query+max_diff";
     case SubcubicEU::MaxDiff: return "max_diff";
     case SubcubicEU::CenteredMaxExact: return "centered_max_exact";
+    case SubcubicEU::JointExact: return "joint_exact";
   }
   return "";
 }
@@ -22,7 +23,7 @@ std::string subcubic_eu_name(SubcubicEU option) {
 std::optional<SubcubicEU> parse_subcubic_eu(const std::string& name) {
   for (const SubcubicEU option : {SubcubicEU::MaxDiffExact, SubcubicEU::GlobalMaxDiffExact,
                                   SubcubicEU::MeanQueryMaxDiff, SubcubicEU::SvdQueryMaxDiff, SubcubicEU::MaxDiff,
-                                  SubcubicEU::CenteredMaxExact}) {
+                                  SubcubicEU::CenteredMaxExact, SubcubicEU::JointExact}) {
     if (subcubic_eu_name(option) == name) return option;
   }
   return std::nullopt;
@@ -34,6 +35,9 @@ SubcubicEUBound subcubic_eu_bound(SubcubicEU option, const PathTables& t, const 
   out.G.assign(static_cast<size_t>(t.v), 0.0);
   out.v_out = t.v_out;
   switch (option) {
+    case SubcubicEU::JointExact:
+      out.joint = true;
+      return out;
     case SubcubicEU::CenteredMaxExact:
       // G[q,m] = max_{x != m} EU[q,x] - EU[q,m]: exactly the largest wrong direct logit.
       out.G_qm.assign(static_cast<size_t>(t.v * t.v_out), 0.0);

@@ -13,7 +13,9 @@
 
 namespace mechcert {
 
-enum class SubcubicEU { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, SvdQueryMaxDiff, MaxDiff, CenteredMaxExact };
+// JointExact (SPEC 7.25): no split (Ē = 0, G = 0 here are placeholders never used as a bound);
+// the search maximises EUc[q,x] per row jointly with the other terms.
+enum class SubcubicEU { MaxDiffExact, GlobalMaxDiffExact, MeanQueryMaxDiff, SvdQueryMaxDiff, MaxDiff, CenteredMaxExact, JointExact };
 
 // "max_diff_exact", "global_max_diff_exact", "mean_query+max_diff", "svd_query+max_diff", "max_diff",
 // "centered_max_exact" (ours: G per (q, m), SPEC 7.6).
@@ -25,6 +27,7 @@ struct SubcubicEUBound {
   std::vector<double> G;     // [v]
   std::vector<double> G_qm;  // [v * v_out] for centered_max_exact (G depends on m too), else empty
   int64_t v_out = 0;
+  bool joint = false;  // joint_exact: not a split at all (see SubcubicEU)
   std::vector<double> direction;  // svd_query+max_diff: the hint c (μ = Σ_q c[q] Eq[q]), else empty
   // The deviation for query q and max token m.
   double gap(int64_t q, int64_t m) const {

@@ -15,14 +15,18 @@
 namespace mechcert {
 
 std::string subcubic_attention_name(SubcubicAttention option) {
-  return option == SubcubicAttention::MeanQueryDiff
-             ? "mean_query+diff"
-             : "drop_average_query_per_output_logit_reasoning";
+  switch (option) {
+    case SubcubicAttention::MeanQueryDiff: return "mean_query+diff";
+    case SubcubicAttention::DropAverage: return "drop_average_query_per_output_logit_reasoning";
+    case SubcubicAttention::MeanQueryWeightedDiff: return "mean_query+weighted_diff";
+  }
+  return "?";
 }
 
 std::optional<SubcubicAttention> parse_subcubic_attention(const std::string& name) {
   for (const SubcubicAttention option :
-       {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage}) {
+       {SubcubicAttention::MeanQueryDiff, SubcubicAttention::DropAverage,
+        SubcubicAttention::MeanQueryWeightedDiff}) {
     if (subcubic_attention_name(option) == name) return option;
   }
   return std::nullopt;
@@ -137,6 +141,16 @@ class MaxSearch {
     }
   }
 
+  // joint_exact (SPEC 7.25): F_q(ā) = max_{x != m} (EUc[q,x] + B[x] + ā·EVc[m,x]).
+  double F_query(int64_t q, double avg) const {
+    double best = -kInf;
+    for (int64_t x = 0; x < t_.v_out; ++x) {
+      const auto i = static_cast<size_t>(x);
+      if (x != mt_.m) best = std::max(best, (t_.EU(q, x) - t_.EU(q, mt_.m)) + mt_.B[i] + avg * mt_.EVm[i]);
+    }
+    return best;
+  }
+
   // F(ā) = max_{x != m} (B[x] + ā·EVc[m,x]) (Lemma S3).
   double F(double avg) const {
     double best = -kInf;
@@ -214,8 +228,91 @@ class MaxSearch {
     return bound_with(attention(q, c, g), q, c, g, avg, Favg);
   }
 
+  // An interval [lo, hi] in round-to-nearest, widened by 2^-40 relative per operation (the re-check
+  // only needs to contain the checker's outward-rounded values).
+  struct Iv {
+    double lo, hi;
+  };
+  static Iv widen(double lo, double hi) {
+    constexpr double kRel = 0x1p-40;
+    return {lo - std::fabs(lo) * kRel - 0x1p-1000, hi + std::fabs(hi) * kRel + 0x1p-1000};
+  }
+  static Iv add(Iv a, Iv b) { return widen(a.lo + b.lo, a.hi + b.hi); }
+  static Iv mul(Iv a, Iv b) {
+    const double p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
+    return widen(*std::min_element(p, p + 4), *std::max_element(p, p + 4));
+  }
+
+  // SPEC 7.25 (Lemma S16): the largest over the four vertices of Ψ / Z (an upper bound of the
+  // row's largest wrong-logit difference). `cw` null: our own weights as points; otherwise the
+  // enclosures of the checker's weights.
+  double weighted_bound(int64_t q, int64_t c, int64_t g, double avg, double Favg,
+                        const ConservativeWeights* cw) const {
+    const int64_t m = mt_.m, j = t_.k - 1 - c, top = m - g;
+    const auto cj = static_cast<size_t>(j), cc = static_cast<size_t>(c);
+    const QueryWeights& w = qw_[static_cast<size_t>(q)];
+    auto pt = [](double x) { return Iv{x, x}; };
+    auto u_of = [&](int64_t tok) {
+      const auto i = static_cast<size_t>(tok);
+      return cw ? Iv{cw->u_lo[i], cw->u_hi[i]} : pt(w.u[i]);
+    };
+    const Iv u_m = u_of(m), wq = cw ? Iv{cw->wq_lo, cw->wq_hi} : pt(w.w_query);
+    const Iv sigma[2] = {cw ? Iv{cw->small_lo[cj], cw->small_hi[cj]} : pt(w.small[cj]),
+                         cw ? Iv{cw->large_lo[cj], cw->large_hi[cj]} : pt(w.large[cj])};
+    const Iv sN[2] = {cw ? Iv{cw->large_lo[cc], cw->large_hi[cc]} : pt(w.large[cc]),
+                      cw ? Iv{cw->small_lo[cc], cw->small_hi[cc]} : pt(w.small[cc])};
+    double U_lo = 0, U_hi = 0, V = 0;
+    if (c >= 1) {
+      const auto T = static_cast<size_t>(top);
+      U_lo = cw ? cw->umin_lo[T] : w.umin[T];
+      U_hi = cw ? cw->umax_hi[T] : w.umax[T];
+      V = -kInf;
+      for (int64_t tok = top; tok >= 0 && tok >= top - 1; --tok) {
+        const Iv u = u_of(tok);
+        const double wt = mt_.Wtok[static_cast<size_t>(tok)];
+        V = std::max(V, mul(u, pt(wt)).hi);
+      }
+      if (top >= 2) {
+        const auto B = static_cast<size_t>(top - 2);
+        const Iv ub = cw ? Iv{cw->umin_lo[B], cw->umax_hi[B]} : Iv{w.umin[B], w.umax[B]};
+        V = std::max(V, mul(ub, pt(mt_.W[B])).hi);
+      }
+    }
+    const Iv Q = q == m ? pt(0) : mul(wq, u_of(q));
+    const double Wq = q < m ? mt_.Wtok[static_cast<size_t>(q)] : 0;
+    const double Qw = q < m ? mul(Q, pt(Wq)).hi : 0;
+    const double G = eu_.joint ? 0.0 : eu_.gap(q, m);  // joint_exact: Favg is F_q(ā), EU included
+    const double slope[2] = {mt_.R, mt_.r};
+    double worst = -kInf;
+    for (int side = 0; side < 2; ++side) {
+      const Iv mass = q == m ? add(sigma[side], wq) : sigma[side];
+      const Iv A = mul(u_m, mass);
+      const double YV = c >= 1 ? mul(sN[side], pt(V)).hi : 0;
+      for (const double U : {U_lo, U_hi}) {
+        const Iv N = c >= 1 ? mul(pt(U), sN[side]) : pt(0);
+        const Iv QN = add(Q, N);
+        double best = -kInf;
+        for (int i = 0; i < 2; ++i) {
+          const double K = Favg + G - avg * slope[i];
+          best = std::max(best, add(mul(A, pt(K + slope[i])), mul(QN, pt(K))).hi);
+        }
+        const double psi = best + Qw + YV;
+        const Iv Z = add(A, QN);
+        // Ψ < 0 is the test; Ψ / Z (Z's upper end: conservative for Ψ < 0) puts the margin in
+        // logit units, as for the other options.
+        worst = std::max(worst, psi < 0 && Z.hi > 0 ? psi / Z.hi : psi);
+      }
+    }
+    return worst;
+  }
+
   // True if the row passes both our own test and (if enabled) the conservative re-check.
   bool certifies(int64_t q, int64_t c, int64_t g, double avg, double Favg) const {
+    if (attention_ == SubcubicAttention::MeanQueryWeightedDiff) {
+      if (!(weighted_bound(q, c, g, avg, Favg, nullptr) < threshold_)) return false;
+      return re_.cw == nullptr ||
+             weighted_bound(q, c, g, avg, Favg, &(*re_.cw)[static_cast<size_t>(q)]) < re_.threshold;
+    }
     if (!(bound(q, c, g, avg, Favg) < threshold_)) return false;
     return re_.cw == nullptr ||
            bound_with(conservative_attention(q, c, g), q, c, g, avg, Favg) < re_.threshold;
@@ -267,7 +364,7 @@ class MaxSearch {
     // q < m needs c <= k-2 (some non-query position holds m), so c = k-1 has q = m only.
     for (int64_t q = c == t_.k - 1 ? m : 0; q <= m; ++q) {
       if (q == m && c == 0) continue;  // the all-m row does not depend on ā
-      const int64_t g = smallest_gap(q, c, avg, Favg);
+      const int64_t g = smallest_gap(q, c, avg, eu_.joint ? F_query(q, avg) : Favg);
       if (g == 0) continue;
       out.rows.push_back(SubcubicRow{q, g});
       double size = 1;

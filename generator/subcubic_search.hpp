@@ -26,9 +26,11 @@
 
 namespace mechcert {
 
-enum class SubcubicAttention { MeanQueryDiff, DropAverage };
+// MeanQueryWeightedDiff: SPEC 7.25 (Lemma S16), the rows decided in sign form with score-weighted
+// non-max OV terms; exact EQKE only.
+enum class SubcubicAttention { MeanQueryDiff, DropAverage, MeanQueryWeightedDiff };
 
-// "mean_query+diff", "drop_average_query_per_output_logit_reasoning".
+// "mean_query+diff", "drop_average_query_per_output_logit_reasoning", "mean_query+weighted_diff".
 std::string subcubic_attention_name(SubcubicAttention option);
 std::optional<SubcubicAttention> parse_subcubic_attention(const std::string& name);
 

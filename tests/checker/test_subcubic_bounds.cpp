@@ -26,6 +26,7 @@ const std::vector<std::string> kEu = {"max_diff_exact", "global_max_diff_exact",
                                       "mean_query+max_diff", "max_diff", "centered_max_exact"};
 const std::string kMean = "mean_query+diff";
 const std::string kDrop = "drop_average_query_per_output_logit_reasoning";
+const std::string kWeighted = "mean_query+weighted_diff";  // SPEC 7.25 (Lemma S16)
 
 Certificate make_cert(const ModelWeights& w, const std::string& eu, const std::string& att,
                       json blocks) {
@@ -129,7 +130,8 @@ TEST_CASE("subcubic checker: accepted classes are correct on tiny models", "[sub
   for (const auto& [name, w] : models)
     for (const std::string& eu : kEu)
       for (const auto& [att, avg] : std::vector<std::pair<std::string, double>>{
-               {kDrop, 0.0}, {kMean, 0.25}, {kMean, 0.5}, {kMean, 0.875}}) {
+               {kDrop, 0.0}, {kMean, 0.25}, {kMean, 0.5}, {kMean, 0.875}, {kWeighted, 0.0},
+               {kWeighted, 0.5}, {kWeighted, 0.875}}) {
         INFO(name << " k=" << w.k << " " << eu << " " << att << " avg=" << avg);
         const Rows rows = checker_best_rows(w, eu, att, avg);
         const uint64_t inputs = require_rows_sound(w, rows);
@@ -138,6 +140,15 @@ TEST_CASE("subcubic checker: accepted classes are correct on tiny models", "[sub
         total_inputs += inputs;
         if (name == "max-positional") CHECK(inputs > static_cast<uint64_t>(w.v));  // beyond all-max rows
       }
+  for (const auto& [name, w] : models)  // joint_exact exists only with mean_query+weighted_diff (SPEC 7.25)
+    for (const double avg : {0.0, 0.5, 0.875}) {
+      INFO(name << " k=" << w.k << " joint_exact avg=" << avg);
+      const Rows rows = checker_best_rows(w, "joint_exact", kWeighted, avg);
+      const uint64_t inputs = require_rows_sound(w, rows);
+      const StrategyOutcome all = run(w, make_cert(w, "joint_exact", kWeighted, blocks_of(rows, avg)));
+      CHECK(all.certified == inputs);
+      if (name == "max-positional") CHECK(inputs > static_cast<uint64_t>(w.v));
+    }
   CHECK(total_inputs > 0);
 }
 

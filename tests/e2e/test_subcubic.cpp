@@ -102,7 +102,7 @@ TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic
     CHECK(strategy_registry().count(name) == 1);
     CHECK(find_strategy_check(name) != nullptr);
   }
-  CHECK(subcubic_strategy_names().size() == 120);
+  CHECK(subcubic_strategy_names().size() == 127);  // 120 + mean_query+weighted_diff × 7 EU (SPEC 7.25)
   const auto reference = reference_names();
   REQUIRE(reference.size() == 100);
   size_t accepted = 0;
@@ -116,6 +116,10 @@ TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic
   for (const std::string& name : subcubic_strategy_names()) {
     const std::string group = strategy_registry().at(name).group;
     INFO(name << " -> " << group);
+    if (name.find("/joint_exact/") != std::string::npos) {  // SPEC 7.25: O(v^3) work in all
+      CHECK(group == "cubic");
+      continue;
+    }
     CHECK((group == "subcubic" || group == "direct-quadratic" || group == "attention-d_vocab d_model^2" ||
            group == "attention-d_vocab d_model^2, direct-quadratic" || group == "attention-quadratic" ||
            group == "attention-quadratic, direct-quadratic"));
@@ -127,6 +131,7 @@ TEST_CASE("subcubic e2e: every strategy is registered on both sides", "[subcubic
 TEST_CASE("subcubic e2e: certified inputs are correct on tiny models (exact oracle)", "[subcubic]") {
   require_sound_fp_environment();
   std::vector<std::pair<std::string, ModelWeights>> models;
+  models.reserve(64);  // (also keeps GCC 12's -Warray-bounds false positive on the reallocation away)
   models.emplace_back("fixture-1", test::make_fixture_model(3, 5, 4, 3, 1));
   models.emplace_back("fixture-k4", test::make_fixture_model(4, 8, 6, 4, 9));
   for (int64_t k : {3, 4})
@@ -214,6 +219,100 @@ TEST_CASE("subcubic e2e: bound <= exact accuracy on the example models", "[subcu
       const bool approx = parse_subcubic_name(strategy)->eqke != EqkeOption::Exact;
       CHECK(r.length.ops.exp == 64 * 64 + 64 * 4 + (approx ? 2 * 64 : 0));
     }
+  }
+}
+
+TEST_CASE("subcubic e2e: mean_query+weighted_diff (Lemma S16) certifies only correct inputs (exact oracle)",
+          "[subcubic]") {
+  // Every tiny model with every EU option; a row whose gaps are all lowered by one is rejected or
+  // still certifies only correct inputs.
+  require_sound_fp_environment();
+  std::vector<std::pair<std::string, ModelWeights>> models;
+  models.emplace_back("fixture-w1", test::make_fixture_model(3, 5, 4, 3, 1));
+  models.emplace_back("fixture-wk4", test::make_fixture_model(4, 8, 6, 4, 9));
+  for (int64_t k : {3, 4})
+    for (double delta : {-0x1p-20, 0.0})
+      models.emplace_back("max-w-k" + std::to_string(k), adversarial::max_model(delta, true, k, 6).weights);
+  models.emplace_back("max-w-v8", adversarial::max_model(-0x1p-20, true, 4, 8).weights);
+  models.emplace_back("max-w-noisy", test::perturbed(adversarial::max_model(-0x1p-20, true, 4, 8).weights, 5, 0x1p-2));
+  for (const auto& planted : adversarial::all_planted_models()) models.emplace_back(planted.name, planted.weights);
+  uint64_t beyond_all_max = 0, lowered_rows = 0;
+  size_t index = 0;
+  for (const auto& [name, w] : models) {
+    const LoadedModel model = saved(w, "weighted-" + name);
+    for (const char* eu : {"max_diff_exact", "global_max_diff_exact", "mean_query+max_diff", "svd_query+max_diff",
+                           "max_diff", "centered_max_exact", "joint_exact"}) {
+      if (kQueryStep != 1 && ++index % 3 != 0) continue;
+      const std::string strategy = std::string("subcubic/") + eu + "/mean_query+weighted_diff/exact_EQKE+max_diff_exact";
+      INFO(name << " / " << strategy);
+      const json cert = prove(model, strategy);
+      const CheckResult r = check(model, cert);
+      REQUIRE(r.valid);
+      const uint64_t inputs = oracle_inputs(w, cert);
+      CHECK(r.certified == inputs);
+      CHECK(r.bound_num == inputs);
+      if (inputs > static_cast<uint64_t>(w.v)) ++beyond_all_max;
+      json lowered = cert;
+      for (auto& block : blocks(lowered))
+        for (auto& row : block[3])
+          if (row[1].get<int64_t>() > 1) {
+            row[1] = row[1].get<int64_t>() - 1;
+            ++lowered_rows;
+          }
+      lowered["claim"]["correct"] = "0";  // the count changes; the rows are what is tested
+      if (rejection(model, lowered).empty()) oracle_inputs(w, lowered);  // accepted: still true
+    }
+  }
+  CHECK(beyond_all_max > 0);
+  CHECK(lowered_rows > 0);
+}
+
+TEST_CASE("subcubic e2e: mean_query+weighted_diff on an example model: tighter, tampering rejected",
+          "[subcubic][examples]") {
+  require_sound_fp_environment();
+  const LoadedModel model = example(50);
+  const std::string name = "subcubic/centered_max_exact/mean_query+weighted_diff/exact_EQKE+max_diff_exact";
+  const json good = prove(model, name);
+  const CheckResult ok = check(model, good);
+  REQUIRE(ok.valid);
+  const CheckResult old = check(model, prove(model, "subcubic/centered_max_exact/mean_query+diff/exact_EQKE+max_diff_exact"));
+  CHECK(ok.bound_num > old.bound_num);  // docs/subcubic.md: 16,148,450 against 15,492,342
+  {
+    json c = good;
+    c["claim"]["correct"] = BigInt(ok.bound_num + 1).str();
+    CHECK(rejection(model, c).find("certify only") != std::string::npos);
+  }
+  {  // every gap lowered by one: the generator's gaps are the smallest that certify
+    json c = good;
+    for (auto& block : blocks(c))
+      for (auto& row : block[3])
+        if (row[1].get<int64_t>() > 1) row[1] = row[1].get<int64_t>() - 1;
+    CHECK(rejection(model, c).find("not certified") != std::string::npos);
+  }
+  {  // the name's attention option and the step's must agree
+    json c = good;
+    c["steps"][2]["attention"] = "mean_query+diff";
+    CHECK(rejection(model, c).find("does not match") != std::string::npos);
+  }
+  {  // joint_exact (SPEC 7.25): tighter still; its gaps lowered by one fail
+    const json joint = prove(model, "subcubic/joint_exact/mean_query+weighted_diff/exact_EQKE+max_diff_exact");
+    const CheckResult j = check(model, joint);
+    REQUIRE(j.valid);
+    CHECK(j.bound_num > ok.bound_num);  // docs/subcubic.md: 16,271,854
+    json c = joint;
+    for (auto& block : blocks(c))
+      for (auto& row : block[3])
+        if (row[1].get<int64_t>() > 1) row[1] = row[1].get<int64_t>() - 1;
+    CHECK(rejection(model, c).find("not certified") != std::string::npos);
+    c = joint;
+    c["strategy"] = "subcubic/joint_exact/mean_query+diff/exact_EQKE+max_diff_exact";  // S2 needs a split
+    c["steps"][2]["attention"] = "mean_query+diff";
+    CHECK(rejection(model, c).find("unknown strategy") != std::string::npos);
+  }
+  {  // not registered with an EQKE approximation (SPEC 7.25)
+    json c = good;
+    c["strategy"] = "subcubic/centered_max_exact/mean_query+weighted_diff/svd";
+    CHECK(rejection(model, c).find("unknown strategy") != std::string::npos);
   }
 }
 

@@ -1,0 +1,21 @@
+// Faulting in the heap the checker is about to use, in one system call.
+//
+// Why: a check of a small model touches a few MB of fresh heap (mostly the certificate's JSON
+// tree), and on the virtual machines we measure on a page fault costs 10-15 µs while populating
+// pages in bulk (madvise MADV_POPULATE_WRITE) costs about 1 µs a page: the faults were a large
+// part of a 10 ms check (docs/frontier.md "Check speed"). Memory management only: no value the
+// checker computes depends on it, and it does nothing (but cost a little) where unsupported.
+#pragma once
+#include <cstddef>
+
+namespace mechcert {
+
+// Makes malloc keep what is freed (no trimming; blocks below 32 MiB from the heap, not mmap) and
+// populates `bytes` of heap (at most 30 MiB) in one madvise call; errors are ignored.
+void prefault_heap(size_t bytes);
+
+// The heap a check of these inputs will roughly need: about 12 bytes per byte of certificate
+// (its JSON tree) plus twice the model, plus 1 MiB of tables; 0 for files that cannot be sized.
+size_t expected_heap_bytes(const char* model_path, const char* cert_path);
+
+}  // namespace mechcert

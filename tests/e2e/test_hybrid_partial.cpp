@@ -82,7 +82,9 @@ TEST_CASE("partial hybrid: the count is the classes' plus the oracle's correct s
   models.emplace_back(test::make_fixture_model(3, 5, 4, 3, 11), "fixture-3-5");
   models.emplace_back(test::make_fixture_model(2, 6, 4, 3, 12), "fixture-2-6");
   models.emplace_back(trained(3, 8, 600, 1), "trained-3-8");
-  for (const auto& [w, tag] : models) {
+  for (const auto& entry : models) {  // no structured binding: clang 14 cannot capture one
+    const ModelWeights& w = entry.first;
+    const std::string& tag = entry.second;
     const LoadedModel model = saved(w, tag);
     const json full = test::prove(model, "hybrid/cubic+brute-force");
     const std::vector<CubicCase> rows = parsed_cases(full, w.v, w.k);

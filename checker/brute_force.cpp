@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -589,6 +590,62 @@ BruteForceQueryTables BruteForceTables::query(int64_t q) const {
   UpwardRounding upward;
   build_tables_up(*s_, q, w, t);
   return t;
+}
+
+int64_t BruteForceTables::query_rows(int64_t max_token) const {
+  return (s_->k - 1) * (max_token + 1) + 1;
+}
+
+// The rows of an input whose every token is <= M (SPEC 10.4): positions 0..k-2 with tokens
+// 0..M and the query cell (k-1, q). Any common shift of the scores is a positive factor of every
+// weight (Lemma B holds for W scaled by any positive constant); the largest score among these rows
+// keeps every weight <= 1. Lemma B reads the neg rows only at the label m in [q, M], so only those
+// entries are built. Everything else is NaN: a test reading it fails (conservative).
+BruteForceQueryTables BruteForceTables::query(int64_t q, int64_t max_token) const {
+  const Shared& s = *s_;
+  if (max_token < q || max_token >= s.v) throw std::logic_error("brute force: max token out of range");
+  std::vector<int64_t> cells;
+  for (int64_t p = 0; p + 1 < s.k; ++p)
+    for (int64_t t = 0; t <= max_token; ++t) cells.push_back(p * s.v + t);
+  cells.push_back((s.k - 1) * s.v + q);
+  ExactMatrix row(1, static_cast<int64_t>(cells.size()), s.scores.exponent);
+  for (size_t j = 0; j < cells.size(); ++j) row.data[j] = s.scores.at(q, cells[j]);
+  BigInt shift = row.data[0];
+  for (const BigInt& x : row.data)
+    if (x > shift) shift = x;
+  for (BigInt& x : row.data) x -= shift;
+  const IntervalMatrix w = exp_div_sqrt_enclose(row, s.d_head);  // round-to-nearest (MPFR)
+  QueryTables t;
+  t.v = s.v;
+  t.vo = s.vo;
+  t.simd = s.simd;
+  t.up.assign(static_cast<size_t>(s.k * s.v * s.vo), std::numeric_limits<double>::quiet_NaN());
+  t.neg.assign(t.up.size(), std::numeric_limits<double>::quiet_NaN());
+  UpwardRounding upward;
+  for (size_t j = 0; j < cells.size(); ++j) {
+    const Interval wr = w.at(0, static_cast<int64_t>(j));
+    const int64_t r = cells[j];
+    for (int64_t x = 0; x < s.vo; ++x) {
+      const size_t i = static_cast<size_t>(r * s.vo + x);
+      t.up[i] = mul_nonneg_upper(wr, add_up(s.eu.at(q, x).hi, s.ovpv.at(r, x).hi));
+      if (x >= q && x <= max_token)
+        t.neg[i] = mul_nonneg_upper(wr, -add_down(s.eu.at(q, x).lo, s.ovpv.at(r, x).lo));
+    }
+  }
+  return t;
+}
+
+OpCounts BruteForceTables::restricted_query_ops(int64_t q, int64_t max_token) const {
+  const uint64_t n = static_cast<uint64_t>(query_rows(max_token));
+  // Entries per row: v_out of the up table, M - q + 1 of the neg table.
+  const uint64_t e = static_cast<uint64_t>(s_->vo) + static_cast<uint64_t>(max_token - q + 1);
+  OpCounts ops;
+  ops.exact_add += n + n;     // max (compares), subtract shift
+  ops.exp += n;               // attention weights of the rows
+  ops.interval_add += n * e;  // the endpoint of c = EU + (EVOU + PVOU) each entry needs
+  ops.interval_mul += n * e;  // the product with w.lo or w.hi
+  ops.compare += n * e;       // sign test choosing w.lo or w.hi
+  return ops;
 }
 
 bool brute_force_input_certified(const BruteForceQueryTables& t, const double* up,

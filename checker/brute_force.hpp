@@ -90,6 +90,12 @@ class BruteForceTables {
   BruteForceTables& operator=(const BruteForceTables&) = delete;
   // SPEC 4.3 steps 2 and 4 for query q; sets the rounding mode itself (call in round-to-nearest).
   BruteForceQueryTables query(int64_t q) const;
+  // The same for inputs whose every token is <= max_token (q <= max_token < v): only the
+  // query_rows(max_token) rows such inputs read are built, and of their neg rows only the entries
+  // q..max_token (the labels Lemma B reads); everything else is NaN (SPEC 10.4).
+  BruteForceQueryTables query(int64_t q, int64_t max_token) const;
+  int64_t query_rows(int64_t max_token) const;
+  OpCounts restricted_query_ops(int64_t q, int64_t max_token) const;  // of query(q, max_token)
   OpCounts shared_ops;  // steps 1 and 3, incl. the exact path terms
   OpCounts query_ops;   // steps 2 and 4, charged once per query() call
 

@@ -17,6 +17,7 @@ StrategyCheck find_strategy_check(const std::string& strategy) {
         {"brute-force", &check_brute_force},  // SPEC "Brute force"
         {"cubic", &check_cubic_strategy},     // SPEC "Cubic"
         {"hybrid/cubic+brute-force", &check_hybrid_cubic_strategy},  // SPEC 10 "Hybrid"
+        {"hybrid/cubic+partial-brute-force", &check_hybrid_partial_strategy},  // SPEC 10.7
         {"composition", &check_composition},  // SPEC "Composition" (parts checked in turn)
     };
     for (const std::string& name : subcubic_strategy_names())

@@ -5,6 +5,8 @@
 #include <map>
 
 #include "checker/brute_force.hpp"
+#include "checker/counting.hpp"
+#include "checker/hybrid.hpp"
 #include "format/exact_numbers.hpp"
 #include "format/sha256.hpp"
 
@@ -112,14 +114,24 @@ StrategyOutcome check_part(const LoadedModel& model, const Certificate& manifest
     if (cert.model.sha256 != manifest.model.sha256)
       reject_part(part, "is a certificate for model " + cert.model.sha256 + ", the manifest is for " +
                             manifest.model.sha256);
-    if (cert.strategy != "brute-force")
+    BigInt begin, end;  // the part's own range
+    if (cert.strategy == "brute-force") {
+      if (cert.claim_total > kMaxBruteForceInputs)
+        reject_part(part, "brute force over vocab^k = " + cert.claim_total.str() + " > 2^40 inputs is refused");
+      const InputRange r = brute_force_step_range(cert, cert.claim_total.convert_to<uint64_t>());
+      begin = r.begin, end = r.end;
+    } else if (cert.strategy == "hybrid/cubic+brute-force") {  // SPEC 10.8: whole queries
+      expect_step_kinds(cert, {"path-tables", "cubic-classes", "brute-force-residue"});
+      const std::optional<InputRange> queries = hybrid_step_range(cert, model.weights.v, model.weights.k);
+      if (!queries) reject_part(part, "a hybrid part must carry an inputs range (SPEC 10.8)");
+      const BigInt per_query = int_power(BigInt(model.weights.v), model.weights.k - 1);
+      begin = per_query * queries->begin, end = per_query * queries->end;
+    } else {
       reject_part(part, "strategy \"" + cert.strategy +
-                            "\" does not certify an input range (a part must be brute-force)");
-    if (cert.claim_total > kMaxBruteForceInputs)
-      reject_part(part, "brute force over vocab^k = " + cert.claim_total.str() + " > 2^40 inputs is refused");
-    const InputRange r = brute_force_step_range(cert, cert.claim_total.convert_to<uint64_t>());
-    if (BigInt(r.begin) != part.begin || BigInt(r.end) != part.end)
-      reject_part(part, "covers inputs " + range_text(r.begin, r.end) + ", the manifest says " +
+                            "\" does not certify an input range (a part must be brute-force or hybrid/cubic+brute-force)");
+    }
+    if (begin != part.begin || end != part.end)
+      reject_part(part, "covers inputs " + range_text(begin, end) + ", the manifest says " +
                             range_text(part.begin, part.end));
     const CheckResult checked = check_certificate(model, cert, threads);
     StrategyOutcome out;

@@ -13,10 +13,13 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include "checker/brute_force.hpp"
 #include "checker/check.hpp"
 #include "checker/cubic_cases.hpp"
+#include "format/json_fields.hpp"
 #include "format/model_weights.hpp"
 
 namespace mechcert {
@@ -45,8 +48,10 @@ class ClassIndex {
 // Lemma H1's enumeration for one query q: calls visit(t) for every input t (t[k-1] = q) in the
 // residue of `classes`, in the checker's order. For tests (tiny models); the checker runs the same
 // enumeration with Lemma B at the leaves.
+// With `selected` ([m * v + q], SPEC 10.7), only the residue of the marked cases (m, q).
 void for_each_residue_input(const ClassIndex& classes, int64_t q,
-                            const std::function<void(const std::vector<int64_t>&)>& visit);
+                            const std::function<void(const std::vector<int64_t>&)>& visit,
+                            const std::vector<uint8_t>* selected = nullptr);
 
 struct HybridResidue {
   uint64_t inputs = 0;     // residue inputs enumerated (= v^k - cubic count, checked)
@@ -58,11 +63,30 @@ struct HybridResidue {
 // Enumerates the residue of `cases` (which check_cubic has accepted) with Lemma B. Throws
 // CertificateRejected if the residue exceeds kMaxResidueInputs, std::logic_error if the
 // enumerated residue and the classes do not add up to v^k.
+// With `selected` ([m * v + q], SPEC 10.7), only the residue of the marked cases (m, q).
 HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>& cases,
-                            int threads);
+                            int threads, const std::vector<uint8_t>* selected = nullptr);
+
+// The exact number of residue inputs (SPEC 10.3 (iii); 10.7 for a selection).
+BigInt residue_size(const std::vector<CubicCase>& cases, int64_t v, int64_t k,
+                    const std::vector<uint8_t>* selected);
+
+// SPEC 10.7: a step's "select" rows [m, q] (0 <= q <= m < v, strictly increasing in (m, q)) as
+// flags [m * v + q]. Throws FormatError naming the row.
+std::vector<uint8_t> parse_residue_selection(const nlohmann::json& rows, int64_t v,
+                                             const JsonPath& where);
+
+// The `inputs` range of a hybrid certificate's residue step (SPEC 10.8), as the queries
+// [begin, end) it covers (the range must consist of whole queries); nullopt: the whole space.
+// Throws FormatError naming the field.
+std::optional<InputRange> hybrid_step_range(const Certificate& cert, int64_t v, int64_t k);
 
 // The strategy "hybrid/cubic+brute-force" (SPEC 10.1): [path-tables, cubic-classes,
-// brute-force-residue].
+// brute-force-residue]; with `inputs` a part of a composition (SPEC 10.8).
 StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input);
+
+// The strategy "hybrid/cubic+partial-brute-force" (SPEC 10.7): the same steps, the last one with
+// "select": only the residue of the selected cases (m, q) is enumerated.
+StrategyOutcome check_hybrid_partial_strategy(const StrategyInput& input);
 
 }  // namespace mechcert

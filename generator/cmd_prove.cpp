@@ -12,6 +12,7 @@
 #include "format/certificate.hpp"
 #include "generator/commands.hpp"
 #include "generator/prove_brute_force.hpp"
+#include "generator/prove_hybrid.hpp"
 #include "generator/strategy_registry.hpp"
 
 namespace mechcert {
@@ -50,9 +51,14 @@ int cmd_prove(int argc, char** argv) {
                  "and the parts")->required();
   int shards = 0;
   app.add_option("--shards", shards,
-                 "brute-force only: split the input space into N parts (SPEC 9), each its own "
-                 "certificate, composed by OUT/manifest.json")
+                 "brute-force and hybrid/cubic+brute-force only: split the input space into N parts (SPEC 9, "
+                 "10.8), each its own certificate, composed by OUT/manifest.json")
       ->check(CLI::Range(1, 65536));
+  double residue_ops_log2 = 0;
+  app.add_option("--residue-ops", residue_ops_log2,
+                 "hybrid/cubic+partial-brute-force only: budget of checker ops for the residue, as "
+                 "log2 (default 23.15)")
+      ->check(CLI::Range(10.0, 40.0));
   app.add_flag("--json", json, "print a JSON summary");
   app.add_flag("--quiet", quiet, "no progress lines");
   app.add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::Range(0, 1024));
@@ -78,8 +84,8 @@ int cmd_prove(int argc, char** argv) {
     std::fprintf(stderr, "mechcert prove: %s\n", e.what());
     return 2;
   }
-  if (shards > 0 && strategy != "brute-force") {
-    std::fprintf(stderr, "mechcert prove: --shards needs --strategy brute-force\n");
+  if (shards > 0 && strategy != "brute-force" && strategy != "hybrid/cubic+brute-force") {
+    std::fprintf(stderr, "mechcert prove: --shards needs --strategy brute-force or hybrid/cubic+brute-force\n");
     return 2;
   }
   const auto start = std::chrono::steady_clock::now();
@@ -87,9 +93,11 @@ int cmd_prove(int argc, char** argv) {
   ProveOptions options;
   options.threads = threads;
   options.progress = !quiet && !json;
+  options.residue_ops_log2 = residue_ops_log2;
   try {
     if (shards > 0) {
-      cert = write_sharded_brute_force(model, options, shards, out_path);
+      cert = strategy == "brute-force" ? write_sharded_brute_force(model, options, shards, out_path)
+                                       : write_sharded_hybrid(model, options, shards, out_path);
       out_path += "/manifest.json";
     } else {
       cert = it->second.prove(model, options);

@@ -14,6 +14,8 @@ namespace mechcert {
 struct ProveOptions {
   int threads = 0;       // 0 = hardware concurrency
   bool progress = true;  // progress lines on stderr
+  // hybrid/cubic+partial-brute-force: checker ops to spend on the residue, as log2 (0 = default).
+  double residue_ops_log2 = 0;
 };
 
 // Builds a complete certificate (JSON, see SPEC.md) for `model`. Throws std::runtime_error with a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# mechcert-check-mpi against mechcert-check on a sharded brute-force proof of a K = 4 example
-# model: the same verdict, certified count, bound and op counts from 1, 2 and 3 ranks (3 ranks
+# mechcert-check-mpi against mechcert-check on a sharded brute-force proof (and a sharded hybrid
+# proof) of a K = 4 example model: the same verdict, certified count, bound and op counts from 1, 2 and 3 ranks (3 ranks
 # for 2 parts leaves a rank idle) as from one process and from the unsharded certificate; a
 # broken manifest gets the same exit code and the same one-line reason.
 # Usage: test_mpi_check.sh MECHCERT MECHCERT_CHECK MECHCERT_CHECK_MPI MPIEXEC MODEL WORKDIR
@@ -66,4 +66,16 @@ for bad in gap altered above; do
   cmp "$work/$bad.single.err" "$work/$bad.mpi.line" || { echo "FAIL: $bad: reasons differ"; cat "$work/$bad.single.err" "$work/$bad.mpi.err"; exit 1; }
 done
 grep -q 'parts\[1\] (edited-1.json)' "$work/altered.single.err"
+
+# A sharded hybrid proof (SPEC 10.8): the same count as the unsharded hybrid, 1 and 2 ranks agree.
+"$mechcert" prove "$model" --strategy hybrid/cubic+brute-force --out "$work/hybrid.json" --quiet --threads 2
+"$mechcert" prove "$model" --strategy hybrid/cubic+brute-force --shards 3 --out "$work/h3" --quiet --threads 2
+"$check" "$model" "$work/hybrid.json" --json > "$work/hybrid.out"
+"$check" "$model" "$work/h3/manifest.json" --json > "$work/h3.out"
+[[ "$(field "$work/hybrid.out" certified)" == "$(field "$work/h3.out" certified)" ]] \
+  || { echo "FAIL: sharded and unsharded hybrid counts differ"; exit 1; }
+for np in 1 2; do
+  mpirun $np "$check_mpi" "$model" "$work/h3/manifest.json" --json > "$work/mpih3-$np.out"
+  same "$work/h3.out" "$work/mpih3-$np.out"
+done
 echo "mechcert-check-mpi: 1, 2, 3 ranks agree with mechcert-check"

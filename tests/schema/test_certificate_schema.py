@@ -145,6 +145,14 @@ MUTATIONS = [
     ("residue step listing inputs", "hybrid", lambda d: set_path(d, ["steps", 2, "inputs"], [[0, 0, 0]])),
     ("residue step as brute-force", "hybrid", lambda d: set_path(d, ["steps", 2, "kind"], "brute-force")),
     ("hybrid steps of cubic", "hybrid", lambda d: set_path(d, ["strategy"], "cubic")),
+    ("full hybrid with a selection", "hybrid", lambda d: set_path(d, ["steps", 2, "select"], [])),
+    ("hybrid part range as numbers", "hybrid-part", lambda d: set_path(d, ["steps", 2, "inputs"], {"begin": 0, "end": 64})),
+    ("hybrid part range with a field", "hybrid-part", lambda d: set_path(d, ["steps", 2, "inputs", "step"], "1")),
+    # partial hybrid (SPEC.md 10.7): the selection of cases (m, q)
+    ("partial hybrid without its selection", "hybrid-partial", lambda d: delete(d, ["steps", 2, "select"])),
+    ("selection row of three", "hybrid-partial", lambda d: set_path(d, ["steps", 2, "select"], [[1, 0, 0]])),
+    ("selection index negative", "hybrid-partial", lambda d: set_path(d, ["steps", 2, "select"], [[-1, 0]])),
+    ("selection as a string", "hybrid-partial", lambda d: set_path(d, ["steps", 2, "select"], "all")),
     # composition (SPEC.md 9.1): the manifest of `prove --shards`
     ("composition without parts", "composition", lambda d: set_path(d, ["steps", 0, "parts"], [])),
     ("part path escaping the directory", "composition", lambda d: set_path(d, ["steps", 0, "parts", 1, "file"], "../part-00001.json")),
@@ -232,6 +240,22 @@ def main():
                     fail(f"{path.name}: mechcert-check exit {rc} on mechcert's file")
             produced["composition"] = json.loads((shards / "manifest.json").read_text())
             produced["part"] = json.loads((shards / "part-00001.json").read_text())
+
+        # 3c. A sharded hybrid proof (SPEC.md 10.8): parts of whole queries.
+        hshards = tmp / "hybrid-shards"
+        r = run([args.mechcert, "prove", str(model), "--strategy", "hybrid/cubic+brute-force", "--shards", "3",
+                 "--out", str(hshards), "--quiet", "--threads", "1"])
+        if r.returncode != 0:
+            fail(f"mechcert prove hybrid --shards 3: exit {r.returncode}: {r.stderr.strip()}")
+        else:
+            for path in sorted(hshards.glob("*.json")):
+                doc = json.loads(path.read_text())
+                for e in schema_errors(validator, doc):
+                    fail(f"{path.name}: the schema rejects mechcert's file: {e.json_path}: {e.message[:300]}")
+                rc = check_rc(model, path, args.checker)
+                if rc != 0:
+                    fail(f"{path.name}: mechcert-check exit {rc} on mechcert's file")
+            produced["hybrid-part"] = json.loads((hshards / "part-00001.json").read_text())
             print(f"composition: manifest and {len(list(shards.glob('part-*.json')))} parts validated and checked")
 
         # 4. Malformed certificates, each from one base certificate.
@@ -239,6 +263,8 @@ def main():
             "brute-force": produced.get("brute-force"),
             "cubic": produced.get("cubic"),
             "hybrid": produced.get("hybrid/cubic+brute-force"),
+            "hybrid-partial": produced.get("hybrid/cubic+partial-brute-force"),
+            "hybrid-part": produced.get("hybrid-part"),
             "subcubic-mean": next((d for n, d in produced.items()
                                    if n.startswith("subcubic/") and "/mean_query+diff/" in n), None),
             "subcubic-drop": next((d for n, d in produced.items()

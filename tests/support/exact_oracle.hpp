@@ -8,6 +8,7 @@
 // tie (e.g. two identical columns of W_U): such inputs must never be certified.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <mpfr.h>
@@ -34,13 +35,24 @@ class Mp {  // minimal RAII MPFR number
   mpfr_t x_;
 };
 
-inline OracleCounts oracle_classify_all(const ModelWeights& w) {
+// `only`, if given, restricts the count to the inputs t with only(t) (the others are skipped).
+inline OracleCounts oracle_classify_all(const ModelWeights& w,
+                                        const std::function<bool(const std::vector<int64_t>&)>& only = nullptr) {
   const int64_t v = w.v, k = w.k, d = w.d, h = w.d_head, vo = w.v_out;
   OracleCounts out;
   std::vector<int64_t> t(static_cast<size_t>(k), 0);
   Mp tmp, scale(static_cast<double>(h));
   mpfr_sqrt(scale.get(), scale.get(), MPFR_RNDN);
   while (true) {
+    if (only && !only(t)) {
+      int64_t p = 0;
+      for (; p < k; ++p) {
+        if (++t[static_cast<size_t>(p)] < v) break;
+        t[static_cast<size_t>(p)] = 0;
+      }
+      if (p == k) break;
+      continue;
+    }
     // residuals r_p = E[t_p] + P_p + 0 (biases included for completeness)
     std::vector<std::vector<Mp>> r(static_cast<size_t>(k), std::vector<Mp>(static_cast<size_t>(d)));
     for (int64_t p = 0; p < k; ++p)

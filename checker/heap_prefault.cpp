@@ -11,7 +11,8 @@
 namespace mechcert {
 
 void prefault_heap(size_t bytes) {
-  constexpr size_t kPage = 4096, kHuge = size_t{2} << 20, kMax = size_t{30} << 20;  // below the mmap threshold set here
+  // kMax: the block (kMax + 2 huge pages at most) stays below the mmap threshold set here.
+  constexpr size_t kPage = 4096, kHuge = size_t{2} << 20, kMax = size_t{28} << 20;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; freed blocks below it are reused
   mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep freed memory (and its pages) until exit
   bytes = std::min(bytes, kMax);

@@ -11,7 +11,8 @@
 namespace mechcert {
 
 // Makes malloc keep what is freed (no trimming; blocks below 32 MiB from the heap, not mmap) and
-// populates `bytes` of heap (at most 30 MiB) in one madvise call; errors are ignored.
+// populates `bytes` of heap (at most 28 MiB), as 2 MiB huge pages where the kernel allows, and
+// makes the allocations that follow start there; errors are ignored.
 void prefault_heap(size_t bytes);
 
 // The heap a check of these inputs will roughly need: about 12 bytes per byte of certificate

@@ -115,7 +115,9 @@ struct Registrations {
           StrategyRegistration{StrategyInfo{
               strategy_name(eu, attention, eqke),
               "gap classes (max, query, count; non-max tokens <= max - gap), EU option " +
-                  subcubic_eu_name(eu) + ", EQKE " + subcubic_eqke_name(eqke) + ", no v^3 work (SPEC 7)",
+                  subcubic_eu_name(eu) + ", EQKE " + subcubic_eqke_name(eqke) +
+                  (eu == SubcubicEU::JointExact ? ", O(v) per row: v^3 work in all (SPEC 7.25)"
+                                                : ", no v^3 work (SPEC 7)"),
               [eu, attention, eqke](const LoadedModel& model, const ProveOptions& options) {
                 return prove_subcubic(model, options, eu, attention, eqke);
               },

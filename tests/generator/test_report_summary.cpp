@@ -115,3 +115,11 @@ TEST_CASE("rows: merge keeps the first row of a key, sorted; missing keys are er
   CHECK_THROWS_WITH(read_rows((dir / "d.jsonl").string()), Catch::Contains("d.jsonl:1"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("summary: our own options are not the paper's configurations") {
+  CHECK(is_paper_configuration("cubic"));
+  CHECK(is_paper_configuration("subcubic/max_diff_exact/mean_query+diff/exact_EQKE+max_diff_exact"));
+  CHECK_FALSE(is_paper_configuration("subcubic/centered_max_exact/mean_query+diff/exact_EQKE+max_diff_exact"));
+  CHECK_FALSE(is_paper_configuration("subcubic/max_diff_exact/mean_query+weighted_diff/exact_EQKE+max_diff_exact"));
+  CHECK_FALSE(is_paper_configuration("subcubic/joint_exact/mean_query+weighted_diff/exact_EQKE+max_diff_exact"));
+}

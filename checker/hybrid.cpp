@@ -420,6 +420,23 @@ HybridResidue check_residue(const ModelWeights& w, const std::vector<CubicCase>&
   return out;
 }
 
+namespace {
+// The classes' count and cost plus the residue's (both hybrid strategies).
+StrategyOutcome hybrid_outcome(const ModelWeights& w, const CubicVerdict& classes,
+                               const HybridResidue& residue) {
+  StrategyOutcome out;
+  out.certified = classes.count + residue.certified;
+  out.ops = classes.ops;
+  out.ops += residue.ops;
+  out.paper_flops = classes.paper_flops + residue.paper_flops;
+  // reference-algorithms.md 7.2: the cubic tables plus v logits per enumerated input.
+  const auto v = static_cast<uint64_t>(w.v), k = static_cast<uint64_t>(w.k);
+  out.unexplained_dimension = 3 * v * v + 2 * k * v + residue.inputs * v;
+  return out;
+}
+
+}  // namespace
+
 std::optional<InputRange> hybrid_step_range(const Certificate& cert, int64_t v, int64_t k) {
   FieldReader r(cert.steps[2], cert.step_path(2));
   r.expect_string("kind", "brute-force-residue");
@@ -436,7 +453,6 @@ std::optional<InputRange> hybrid_step_range(const Certificate& cert, int64_t v, 
     if (begin % per_query != 0 || end % per_query != 0)
       in.path().fail("input range [" + begin.str() + ", " + end.str() +
                      ") does not consist of whole queries (multiples of vocab^(k-1) = " + per_query.str() + ")");
-    // Whole queries: begin / v^(k-1) <= v and end <= v^k <= 2^64 is not needed, only the queries.
     range = InputRange{BigInt(begin / per_query).convert_to<uint64_t>(), BigInt(end / per_query).convert_to<uint64_t>()};
   }
   r.finish();
@@ -465,7 +481,7 @@ StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input) {
       for (auto q = static_cast<int64_t>(queries->begin); q < static_cast<int64_t>(queries->end) && q <= m; ++q)
         in_part[static_cast<size_t>(m * w.v + q)] = 1;
   }
-  CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);  // SPEC 5
+  const CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);  // SPEC 5
   const HybridResidue residue =
       check_residue(w, steps.cases, input.threads, queries ? &in_part : nullptr);  // SPEC 10
   // Lemma H1 as code: the classes and the residue together are the whole input space (the part's
@@ -474,15 +490,7 @@ StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input) {
                                : int_power(BigInt(w.v), w.k);
   if (classes.count + residue.inputs != total)
     throw std::logic_error("hybrid: classes and residue do not add up to the inputs covered");
-  StrategyOutcome out;
-  out.certified = classes.count + residue.certified;
-  out.ops = classes.ops;
-  out.ops += residue.ops;
-  out.paper_flops = classes.paper_flops + residue.paper_flops;
-  // reference-algorithms.md 7.2: the cubic tables plus v logits per enumerated input.
-  const auto v = static_cast<uint64_t>(w.v), k = static_cast<uint64_t>(w.k);
-  out.unexplained_dimension = 3 * v * v + 2 * k * v + residue.inputs * v;
-  return out;
+  return hybrid_outcome(w, classes, residue);
 }
 
 std::vector<uint8_t> parse_residue_selection(const nlohmann::json& rows, int64_t v,
@@ -518,16 +526,9 @@ StrategyOutcome check_hybrid_partial_strategy(const StrategyInput& input) {
     selected = parse_residue_selection(r.array("select", 0, max_rows), w.v, r.field("select"));
     r.finish();
   }
-  CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);         // SPEC 5
+  const CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);         // SPEC 5
   const HybridResidue residue = check_residue(w, steps.cases, input.threads, &selected);  // SPEC 10.7
-  StrategyOutcome out;
-  out.certified = classes.count + residue.certified;
-  out.ops = classes.ops;
-  out.ops += residue.ops;
-  out.paper_flops = classes.paper_flops + residue.paper_flops;
-  const auto v = static_cast<uint64_t>(w.v), k = static_cast<uint64_t>(w.k);
-  out.unexplained_dimension = 3 * v * v + 2 * k * v + residue.inputs * v;
-  return out;
+  return hybrid_outcome(w, classes, residue);
 }
 
 }  // namespace mechcert

@@ -25,29 +25,32 @@ struct Frame {
   std::set<std::string, std::less<>> keys;     // objects: keys seen so far
 };
 
-// The streaming pass of parse_json_strict (an nlohmann SAX handler): it builds no document, and
-// rejects duplicate keys, non-finite numbers, nesting deeper than max_depth and more than
-// max_values values (object keys count as values) as soon as it meets them. It stores only the
-// open containers (at most max_depth) and the keys of the open objects.
+// The checks of parse_json_strict as an nlohmann SAX handler: it rejects duplicate keys,
+// non-finite numbers, nesting deeper than max_depth and more than max_values values (object keys
+// count as values) as soon as it meets them. Without `tree` it is the streaming pass: it builds no
+// document and stores only the open containers (at most max_depth) and the keys of the open
+// objects. With `tree` it builds the document in the same pass (as nlohmann's DOM parser would),
+// finding duplicate keys in the object being built.
 class StrictSax {
  public:
   using json = nlohmann::json;
-  StrictSax(const std::string& file, uint64_t max_values, int max_depth)
-      : file_(file), max_values_(max_values), max_depth_(max_depth), frames_(1) {
+  StrictSax(const std::string& file, uint64_t max_values, int max_depth, json* tree = nullptr)
+      : file_(file), max_values_(max_values), max_depth_(max_depth), tree_(tree), frames_(1) {
     frames_[0].is_array = true;  // a virtual root: behaves like an array of one element
   }
 
-  bool null() { return value(); }
-  bool boolean(bool) { return value(); }
-  bool number_integer(json::number_integer_t) { return value(); }
-  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool null() { return value(nullptr); }
+  bool boolean(bool b) { return value(b); }
+  bool number_integer(json::number_integer_t x) { return value(x); }
+  bool number_unsigned(json::number_unsigned_t x) { return value(x); }
   bool number_float(json::number_float_t x, const json::string_t&) {
-    value();
+    note();
     if (!std::isfinite(x)) where().fail("non-finite number");
+    if (tree_) place(json(x));
     return true;
   }
-  bool string(json::string_t&) { return value(); }
-  bool binary(json::binary_t&) { return value(); }  // not produced by the JSON reader
+  bool string(json::string_t& s) { return value(std::move(s)); }
+  bool binary(json::binary_t&) { return value(nullptr); }  // not produced by the JSON reader
   bool start_object(size_t) { return open(false); }
   bool start_array(size_t) { return open(true); }
   bool end_object() { return close(); }
@@ -56,7 +59,13 @@ class StrictSax {
     Frame& top = frames_.back();
     top.key = k;
     count();
-    if (!top.keys.insert(k).second) where().fail("duplicate key '" + k + "'");
+    if (tree_) {
+      auto [it, inserted] = containers_.back()->get_ref<json::object_t&>().emplace(k, nullptr);
+      if (!inserted) where().fail("duplicate key '" + k + "'");
+      member_ = &it->second;
+    } else if (!top.keys.insert(k).second) {
+      where().fail("duplicate key '" + k + "'");
+    }
     return true;
   }
   bool parse_error(size_t, const std::string&, const json::exception& e) {
@@ -69,20 +78,40 @@ class StrictSax {
     if (++values_ > max_values_)
       where().fail("exceeds the limit of " + std::to_string(max_values_) + " JSON values and object keys");
   }
-  bool value() {
+  void note() {
     if (frames_.back().is_array) ++frames_.back().next_index;
     count();
+  }
+  template <class T>
+  bool value(T&& x) {
+    note();
+    if (tree_) place(json(std::forward<T>(x)));
     return true;
   }
+  // Puts a checked value where the parse is: the root, the end of the open array, or the member
+  // whose key came last. Returns it (a container stays open at that address until it closes).
+  json* place(json&& x) {
+    if (containers_.empty()) return &(*tree_ = std::move(x));
+    json& parent = *containers_.back();
+    if (parent.is_array()) {
+      auto& elements = parent.get_ref<json::array_t&>();
+      elements.push_back(std::move(x));
+      return &elements.back();
+    }
+    *member_ = std::move(x);
+    return member_;
+  }
   bool open(bool is_array) {
-    value();
+    note();
     if (frames_.size() > static_cast<size_t>(max_depth_))  // frames_: the root + open containers
       where().fail("nesting deeper than " + std::to_string(max_depth_));
+    if (tree_) containers_.push_back(place(json(is_array ? json::value_t::array : json::value_t::object)));
     frames_.emplace_back().is_array = is_array;
     return true;
   }
   bool close() {
     frames_.pop_back();
+    if (tree_) containers_.pop_back();
     return true;
   }
   // The path of the current value or key, e.g. "steps[1].cases[17]" (frames_[1] is the document).
@@ -101,6 +130,9 @@ class StrictSax {
   const std::string& file_;
   uint64_t max_values_;
   int max_depth_;
+  json* tree_;                     // the document being built, or nullptr (streaming pass)
+  std::vector<json*> containers_;  // with tree_: the open containers, innermost last
+  json* member_ = nullptr;         // with tree_: the slot of the object member whose key came last
   uint64_t values_ = 0;
   std::vector<Frame> frames_;
 };
@@ -116,17 +148,19 @@ void scan_json_strict(const std::string& text, const std::string& file, uint64_t
 
 nlohmann::json parse_json_strict(const std::string& text, const std::string& file, uint64_t max_values,
                                  int max_depth) {
-  // Two passes. A document tree costs up to ~110 bytes of memory per value, and `[]` is 3 bytes of
-  // text, so a streaming pass that builds no tree first counts the values (and catches duplicate
-  // keys, which the tree would drop silently); only text within the limits reaches the DOM parser.
-  // (nlohmann's DOM parser with a callback is avoided too: in 3.11 it rescans the parent after
-  // every nested container, quadratic in the number of elements.)
-  scan_json_strict(text, file, max_values, max_depth);
-  try {
-    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const nlohmann::json::exception& e) {  // unreachable: the same text passed the first pass
-    throw UnreadableInput(file + ": invalid JSON: " + e.what());
-  }
+  // A document tree costs up to ~110 bytes of memory per value, and `[]` is 3 bytes of text, so
+  // only text within the value limit may reach a pass that builds the tree. Each value and each
+  // key begins at a byte of its own (a digit, '-', '"', '[', '{', 't', 'f' or 'n'), so a text of
+  // at most max_values bytes holds at most max_values values: it is parsed in one pass that checks
+  // and builds (SPEC 6.2). A longer text is first counted by the streaming pass, which builds
+  // nothing. (nlohmann's DOM parser with a callback is avoided: in 3.11 it rescans the parent
+  // after every nested container, quadratic in the number of elements.)
+  if (text.size() > max_values) scan_json_strict(text, file, max_values, max_depth);
+  nlohmann::json tree;
+  StrictSax builder(file, max_values, max_depth, &tree);
+  nlohmann::json::sax_parse(text, &builder, nlohmann::json::input_format_t::json, /*strict=*/true,
+                            /*ignore_comments=*/false);
+  return tree;
 }
 
 FieldReader::FieldReader(const nlohmann::json& object, JsonPath path)

@@ -43,9 +43,10 @@ struct JsonPath {
 
 // Parses JSON text, rejecting syntax errors (UnreadableInput), duplicate keys (at any depth),
 // non-finite numbers, nesting deeper than `max_depth` containers, and more than `max_values` values
-// (each object key counts as one). Throws FormatError naming the file and the path. The limits are
-// checked by a streaming pass before the document tree is built (SPEC.md 6.2), so the tree's
-// memory is bounded by max_values and the text size.
+// (each object key counts as one). Throws FormatError naming the file and the path. A text longer
+// than max_values bytes is counted by a streaming pass before any tree is built; a shorter one
+// cannot hold more values and is checked and built in one pass (SPEC.md 6.2). Either way the
+// tree's memory is bounded by max_values and the text size.
 nlohmann::json parse_json_strict(const std::string& text, const std::string& file, uint64_t max_values,
                                  int max_depth);
 // The streaming pass alone: the same checks and errors, no document.

@@ -134,6 +134,40 @@ TEST_CASE("the streaming pass rejects overflowing numbers, deep nesting and too 
   }
 }
 
+TEST_CASE("both parse paths build nlohmann's tree and reject the same documents") {
+  // parse_json_strict builds the tree in one checking pass when the text has at most max_values
+  // bytes (it cannot then hold more values), and counts first otherwise (SPEC 6.2). Both paths
+  // must give the tree nlohmann's own parser gives, and the same rejections.
+  const std::vector<std::string> texts = {
+      "0", "-7", "18446744073709551615", "-9223372036854775808", "1.5e-300", "\"\"", "null",
+      "[]", "{}", "[[], {}, [[]], {\"a\": {}}]", R"({"b": [1, -2, 3.25, true, false, null], "a": "\u00e9\n"})",
+      R"([{"m": 1, "rows": [[0, 1], [1, 2]]}, {"m": 2, "rows": []}, "0x1.8p-1"])",
+      valid_doc().dump(), valid_doc().dump(2)};
+  for (const std::string& text : texts) {
+    INFO(text);
+    const json expected = json::parse(text);
+    CHECK(parse_json_strict(text, "c.json", 1 << 20, 64) == expected);                 // one pass
+    if (text.size() > 1)  // (a text of n > 1 bytes here holds at most n - 1 values)
+      CHECK(parse_json_strict(text, "c.json", text.size() - 1, 64) == expected);  // counted first
+    CHECK(parse_json_strict(text, "c.json", 1 << 20, 64).dump() == expected.dump());  // same types
+  }
+  const auto both = [](const std::string& text) {
+    std::string one, two;
+    try { parse_json_strict(text, "c.json", 1 << 20, 64); } catch (const FormatError& e) { one = e.what(); }
+    try { parse_json_strict(text, "c.json", text.size() - 1, 64); } catch (const FormatError& e) { two = e.what(); }
+    CHECK(one == two);
+    return one;
+  };
+  CHECK(both(R"({"a": [0, {"b": 1, "c": 2, "b": 3}]})") == "c.json: a[1].b: duplicate key 'b'");
+  // (nlohmann's lexer already refuses numbers that overflow binary64)
+  CHECK(both(R"([0, {"x": 1e999}])").find("c.json: invalid JSON") == 0);
+  CHECK(both(std::string(65, '[') + std::string(65, ']')) ==
+        "c.json: " + [] { std::string p; for (int i = 0; i < 64; ++i) p += "[0]"; return p; }() +
+            ": nesting deeper than 64");
+  CHECK(both(std::string(64, '[') + std::string(64, ']')).empty());
+  CHECK(both("[1, 2").find("c.json: invalid JSON") == 0);
+}
+
 TEST_CASE("sidecar: named, sized and hashed") {
   const auto dir = std::filesystem::temp_directory_path() / "mechcert_test_sidecar";
   std::filesystem::create_directories(dir);

@@ -33,8 +33,10 @@ void require_finite(const IntervalMatrix& a) {
 // Lemma A1 (SPEC 3.1). Needs FE_UPWARD. Row i of c accumulates, for l = 0..k-1, the term
 // a(i,l)·b(l,·): for a >= 0 the real term lies in [a·b.lo, a·b.hi], for a < 0 in [a·b.hi, a·b.lo];
 // mul_down/add_down only move the lower sum down, mul_up/add_up only move the upper sum up.
-__attribute__((noinline)) void multiply_upward(const Matrix& a, const IntervalMatrix& b,
-                                               IntervalMatrix& c) {
+// Compiled twice (below): with AVX2 the compiler may use 4-wide vector instructions, which round
+// each lane as the scalar ones do (both follow MXCSR), so the result is bit for bit the same.
+template <int>
+inline void multiply_upward_body(const Matrix& a, const IntervalMatrix& b, IntervalMatrix& c) {
   const auto m = static_cast<size_t>(b.cols);
   for (int64_t i = 0; i < a.rows; ++i) {
     double* lo = c.lo.data() + static_cast<size_t>(i) * m;
@@ -56,6 +58,19 @@ __attribute__((noinline)) void multiply_upward(const Matrix& a, const IntervalMa
       }
     }
   }
+}
+#if defined(__x86_64__)
+__attribute__((noinline, target("avx2"))) void multiply_upward_avx2(const Matrix& a, const IntervalMatrix& b,
+                                                                   IntervalMatrix& c) {
+  multiply_upward_body<1>(a, b, c);  // (no FMA: contraction is off, and "fma" is not targeted)
+}
+#endif
+__attribute__((noinline)) void multiply_upward(const Matrix& a, const IntervalMatrix& b,
+                                               IntervalMatrix& c) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) return multiply_upward_avx2(a, b, c);
+#endif
+  multiply_upward_body<0>(a, b, c);
 }
 
 // Needs FE_UPWARD.

@@ -54,17 +54,21 @@ GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
     if (rows.size() > kMaxGapRows - out.rows.size())
       rows_path.fail("more than " + std::to_string(kMaxGapRows) + " rows in all");
     gb.first = out.rows.size();
-    for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& row_list = rows.get_ref<const nlohmann::json::array_t&>();
+    for (size_t i = 0; i < row_list.size(); ++i) {
       // The row's path is formed only to report a failure (thousands of rows per certificate).
       const auto row_path = [&] { return rows_path.index(i); };
-      if (!rows[i].is_array() || rows[i].size() != 2) row_path().fail("expected [q, g]");
+      const auto* pair = row_list[i].get_ptr<const nlohmann::json::array_t*>();
+      if (pair == nullptr || pair->size() != 2) row_path().fail("expected [q, g]");
+      const nlohmann::json& q_json = (*pair)[0];
+      const nlohmann::json& g_json = (*pair)[1];
       GapRow r;
       r.m = gb.m;
       r.c = gb.c;
-      const auto q = json_integer_if_valid(rows[i][0], 0, gb.m);
-      r.q = q ? *q : json_integer(rows[i][0], row_path().index(0), 0, gb.m);
-      const auto g = json_integer_if_valid(rows[i][1], 1, v);
-      r.g = g ? *g : json_integer(rows[i][1], row_path().index(1), 1, v);
+      const auto q = json_integer_if_valid(q_json, 0, gb.m);
+      r.q = q ? *q : json_integer(q_json, row_path().index(0), 0, gb.m);
+      const auto g = json_integer_if_valid(g_json, 1, v);
+      r.g = g ? *g : json_integer(g_json, row_path().index(1), 1, v);
       if (i > 0 && r.q <= out.rows.back().q) row_path().fail("rows not strictly increasing in q");
       if (const std::string problem = row_problem(r, v, k); !problem.empty())
         row_path().fail(problem);
@@ -79,17 +83,13 @@ GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
 
 BigInt gap_count(const std::vector<GapRow>& rows, int64_t v, int64_t k) {
   ClassTally tally(v, k, "gap count");
-  BigInt members;  // one variable for every row: GMP reuses its limbs instead of allocating
   for (size_t i = 0; i < rows.size(); ++i) {
     const GapRow& r = rows[i];
     if (!row_problem(r, v, k).empty() ||
         (i > 0 && std::tie(rows[i - 1].m, rows[i - 1].c, rows[i - 1].q) >= std::tie(r.m, r.c, r.q)))
       throw std::logic_error("gap count: row " + std::to_string(i) + " is not a valid class");
     // C(k-1, c) placements of the non-max slots, m - g + 1 values each (c = 0: one input).
-    members = r.m - r.g + 1;
-    mpz_pow_ui(members.backend().data(), members.backend().data(), static_cast<unsigned long>(r.c));
-    members *= tally.choose(r.c);
-    tally.add(r.m, members);
+    tally.add_class(r.m, r.m - r.g + 1, r.c);
   }
   return tally.total();
 }

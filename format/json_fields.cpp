@@ -247,12 +247,11 @@ int64_t json_integer(const nlohmann::json& value, const JsonPath& path, int64_t 
 
 std::optional<int64_t> json_integer_if_valid(const nlohmann::json& value, int64_t lo, int64_t hi) {
   int64_t x = 0;
-  if (value.is_number_unsigned()) {
-    const auto u = value.get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-    x = static_cast<int64_t>(u);
-  } else if (value.is_number_integer()) {
-    x = value.get<int64_t>();
+  if (const auto* u = value.get_ptr<const nlohmann::json::number_unsigned_t*>()) {
+    if (*u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    x = static_cast<int64_t>(*u);
+  } else if (const auto* i = value.get_ptr<const nlohmann::json::number_integer_t*>()) {
+    x = *i;
   } else {
     return std::nullopt;
   }

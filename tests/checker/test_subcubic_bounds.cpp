@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "checker/fp_environment.hpp"
+#include "checker/counting.hpp"
 #include "checker/gap_classes.hpp"
 #include "checker/subcubic.hpp"
 #include "format/exact_numbers.hpp"
@@ -246,4 +247,38 @@ TEST_CASE("subcubic count: C(k-1,c)·(m-g+1)^c per row, disjoint classes, within
     return std::tie(a.m, a.c, a.q) < std::tie(b.m, b.c, b.q);
   });
   CHECK(gap_count(all, v, k) == 6 * 6 * 6 * 6 - 5 * 5 * 5 * 5);
+}
+
+TEST_CASE("class tally: 64-bit sums carry into the exact sum, large classes stay exact", "[subcubic]") {
+  uint64_t p = 0;
+  CHECK((power_fits_u64(3, 40, p) && p == 12157665459056928801ull));
+  CHECK(!power_fits_u64(3, 41, p));
+  CHECK((power_fits_u64(0, 0, p) && p == 1));
+  CHECK((power_fits_u64(1, 1000, p) && p == 1));
+  CHECK((power_fits_u64(2, 63, p) && p == uint64_t{1} << 63));
+  CHECK(!power_fits_u64(2, 64, p));
+  // k = 5, v = 2^16: each class m^4 (c = 4, C(4,4) = 1) is just under 2^64, so the second one
+  // carries; the exact sum is compared with big integers.
+  const int64_t v = 65536, m = 65535;
+  ClassTally tally(v, 5, "test");
+  BigInt expected = 0;
+  for (int64_t base : {m, m - 1, int64_t{2}, int64_t{1}}) {
+    tally.add_class(m, base, 4);
+    expected += int_power(BigInt(base), 4);
+  }
+  tally.add_class(m, m, 3);  // C(4,3) m^3
+  expected += 4 * int_power(BigInt(m), 3);
+  CHECK(tally.total() == expected);
+  // C(69, 34) does not fit in 64 bits: the class is counted with big integers.
+  ClassTally wide(3, 70, "test");
+  wide.add_class(2, 1, 34);
+  CHECK(wide.total() == binomial(69, 34));
+  // Too many inputs for one max is still caught.
+  ClassTally over(4, 3, "test");
+  over.add_class(3, 3, 2);  // 9 of the 37 inputs with max 3
+  over.add_class(3, 3, 2);
+  over.add_class(3, 3, 2);
+  over.add_class(3, 3, 2);  // 36
+  over.add_class(3, 1, 1);  // 2 more: 38 > 37
+  CHECK_THROWS_AS(over.total(), std::logic_error);
 }

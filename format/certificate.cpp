@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "format/file_read.hpp"
 #include "format/sha256.hpp"
 
 namespace mechcert {
@@ -12,17 +13,12 @@ namespace mechcert {
 namespace {
 
 std::string read_file_limited(const std::string& path, uint64_t max_bytes, const std::string& what) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw UnreadableInput(path + ": cannot read " + what + ": " + ec.message());
-  if (size > max_bytes)
-    throw UnreadableInput(path + ": " + what + " of " + std::to_string(size) + " bytes exceeds the limit of " +
+  std::string data;
+  const FileReadResult r = read_whole_file(path, max_bytes, data);
+  if (r.over_limit)
+    throw UnreadableInput(path + ": " + what + " of " + std::to_string(r.size) + " bytes exceeds the limit of " +
                           std::to_string(max_bytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UnreadableInput(path + ": cannot open " + what);
-  std::string data(static_cast<size_t>(size), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(size));
-  if (static_cast<uint64_t>(in.gcount()) != size) throw UnreadableInput(path + ": short read of " + what);
+  if (!r.error.empty()) throw UnreadableInput(path + ": cannot read " + what + ": " + r.error);
   return data;
 }
 

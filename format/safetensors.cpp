@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/errors.hpp"
+#include "format/file_read.hpp"
 
 namespace mechcert {
 namespace {
@@ -470,25 +471,12 @@ void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw FormatError(path + ": cannot open file: " + std::strerror(errno));
-  const std::streamoff end = in.tellg();
-  if (end < 0) throw FormatError(path + ": cannot determine the file size");
-  if (static_cast<uint64_t>(end) > max_bytes) {
-    throw FormatError(path + ": file is " + std::to_string(end) + " bytes, over the limit of " +
+  std::vector<uint8_t> bytes;
+  const FileReadResult r = read_whole_file(path, max_bytes, bytes);
+  if (r.over_limit)
+    throw FormatError(path + ": file is " + std::to_string(r.size) + " bytes, over the limit of " +
                       std::to_string(max_bytes));
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(end));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (in.gcount() != static_cast<std::streamsize>(bytes.size())) {
-    throw FormatError(path + ": cannot read file (short read)");
-  }
-  // The file must not have grown meanwhile: one more byte would mean we did not read all of it.
-  char extra;
-  if (in.read(&extra, 1); in.gcount() != 0) {
-    throw FormatError(path + ": file changed while being read");
-  }
+  if (!r.error.empty()) throw FormatError(path + ": " + r.error);
   return bytes;
 }
 

@@ -32,32 +32,35 @@ GapClasses parse_gap_classes(const nlohmann::json& blocks, int64_t v, int64_t k,
   GapClasses out;
   for (size_t b = 0; b < blocks.size(); ++b) {
     const nlohmann::json& block = blocks[b];
-    const JsonPath name = where.index(b);
-    if (!block.is_array() || block.size() != 4) name.fail("expected [m, c, avg, rows]");
+    // Paths are formed only to report a failure (hundreds of blocks per certificate).
+    const auto name = [&] { return where.index(b); };
+    if (!block.is_array() || block.size() != 4) name().fail("expected [m, c, avg, rows]");
     GapBlock gb;
-    gb.m = json_integer(block[0], name.index(0), 0, v - 1);
-    gb.c = json_integer(block[1], name.index(1), 0, k - 1);
-    if (!block[2].is_string()) name.index(2).fail("avg: expected a hex-float string");
-    gb.avg = parse_hex_double(block[2].get_ref<const std::string&>(), name.index(2));
-    if (!(gb.avg >= 0 && gb.avg <= 1)) name.index(2).fail("avg outside [0, 1]");
+    const auto m = json_integer_if_valid(block[0], 0, v - 1);
+    gb.m = m ? *m : json_integer(block[0], name().index(0), 0, v - 1);
+    const auto c = json_integer_if_valid(block[1], 0, k - 1);
+    gb.c = c ? *c : json_integer(block[1], name().index(1), 0, k - 1);
+    if (!block[2].is_string()) name().index(2).fail("avg: expected a hex-float string");
+    gb.avg = parse_hex_double(block[2].get_ref<const std::string&>(), name().index(2));
+    if (!(gb.avg >= 0 && gb.avg <= 1)) name().index(2).fail("avg outside [0, 1]");
     if (avg_must_be_zero && gb.avg != 0)
-      name.index(2).fail("avg must be 0 for drop_average_query_per_output_logit_reasoning");
+      name().index(2).fail("avg must be 0 for drop_average_query_per_output_logit_reasoning");
     if (!out.blocks.empty()) {
       const GapBlock& prev = out.blocks.back();
       if (std::tie(prev.m, prev.c) == std::tie(gb.m, gb.c))
-        name.fail("duplicate block (m, c): same as the previous block");
-      if (std::tie(gb.m, gb.c) < std::tie(prev.m, prev.c)) name.fail("blocks not sorted by (m, c)");
+        name().fail("duplicate block (m, c): same as the previous block");
+      if (std::tie(gb.m, gb.c) < std::tie(prev.m, prev.c)) name().fail("blocks not sorted by (m, c)");
     }
     const nlohmann::json& rows = block[3];
-    const JsonPath rows_path = name.index(3);
-    if (!rows.is_array() || rows.empty()) rows_path.fail("expected a non-empty array of [q, g]");
+    const auto rows_path = [&] { return name().index(3); };
+    if (!rows.is_array() || rows.empty()) rows_path().fail("expected a non-empty array of [q, g]");
     if (rows.size() > kMaxGapRows - out.rows.size())
-      rows_path.fail("more than " + std::to_string(kMaxGapRows) + " rows in all");
+      rows_path().fail("more than " + std::to_string(kMaxGapRows) + " rows in all");
     gb.first = out.rows.size();
     const auto& row_list = rows.get_ref<const nlohmann::json::array_t&>();
     for (size_t i = 0; i < row_list.size(); ++i) {
       // The row's path is formed only to report a failure (thousands of rows per certificate).
-      const auto row_path = [&] { return rows_path.index(i); };
+      const auto row_path = [&] { return rows_path().index(i); };
       const auto* pair = row_list[i].get_ptr<const nlohmann::json::array_t*>();
       if (pair == nullptr || pair->size() != 2) row_path().fail("expected [q, g]");
       const nlohmann::json& q_json = (*pair)[0];

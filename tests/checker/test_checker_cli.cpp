@@ -239,6 +239,21 @@ TEST_CASE("usage errors and unreadable files exit 2") {
   const Fixture& f = fixture();
   REQUIRE(run("").code == 2);
   REQUIRE(run("--threads x " + f.model + " x").code == 2);
+  // Ranges and choices (checked after parsing): exit 2 before any file is read.
+  const std::string cert = write("ok-range.json", f.cert.dump());
+  for (const auto& [option, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--threads 1025", "--threads: Value 1025 not in range 0 to 1024"},
+           {"--threads -1", "--threads: Value -1 not in range 0 to 1024"},
+           {"--exp fast", "--exp: fast not in {binary64,mpfr}"},
+           {"--part -1", "--part: Value -1 not in range 0 to 65536"},
+           {"--part 65537", "--part: Value 65537 not in range 0 to 65536"}}) {
+    INFO(option);
+    const Run r = run(option + " " + f.model + " " + cert);
+    REQUIRE(r.code == 2);
+    REQUIRE(r.err.find(message) != std::string::npos);
+  }
+  REQUIRE(run("--threads 1024 " + f.model + " " + cert).code == 0);
+  REQUIRE(run("--exp mpfr " + f.model + " " + cert).code == 0);
   const Run missing = run(f.model + " " + (kDir / "does-not-exist.json").string());
   REQUIRE(missing.code == 2);
   REQUIRE(missing.err.find("cannot read certificate") != std::string::npos);

@@ -21,7 +21,9 @@ inline double pow2(int j) {
   return x;
 }
 
-Exp64Constants derive() {
+}  // namespace
+
+Exp64Constants derive_exp64_constants() {
   Exp64Constants c;
   mpfr_t a, b;
   mpfr_inits2(kPrec, a, b, static_cast<mpfr_ptr>(nullptr));
@@ -57,6 +59,8 @@ Exp64Constants derive() {
   mpfr_clears(a, b, static_cast<mpfr_ptr>(nullptr));
   return c;
 }
+
+namespace {
 
 // Thresholds outside which no polynomial is evaluated (binary64 values, compared exactly):
 // exp(t) < 2^-1074 for t <= -745.2 (ln 2^-1074 = -744.44...), exp(t) > DBL_MAX for t >= 709.79
@@ -118,7 +122,26 @@ inline Interval exp_point_up(const Exp64Constants& c, double t) {
 }  // namespace
 
 const Exp64Constants& exp64_constants() {
-  static const Exp64Constants c = derive();
+  // derive_exp64_constants()'s results, bit for bit (checker_test_exp_binary64 re-derives them
+  // with MPFR and compares). Literals rather than a derivation at start-up: the MPFR calls and
+  // the first touch of their code took ~0.12 ms of every check.
+  static constexpr Exp64Constants c = {
+      .ln2_head = 0x1.62e42ffp-1,
+      .ln2_tail_lo = -0x1.718432a1b0e27p-35,
+      .ln2_tail_hi = -0x1.718432a1b0e26p-35,
+      .inv_ln2 = 0x1.71547652b82fep+0,
+      .coef_lo = {0x1p+0, 0x1p+0, 0x1p-1, 0x1.5555555555555p-3, 0x1.5555555555555p-5,
+                  0x1.1111111111111p-7, 0x1.6c16c16c16c16p-10, 0x1.a01a01a01a01ap-13,
+                  0x1.a01a01a01a01ap-16, 0x1.71de3a556c733p-19, 0x1.27e4fb7789f5cp-22,
+                  0x1.ae64567f544e3p-26, 0x1.1eed8eff8d897p-29, 0x1.6124613a86d09p-33,
+                  0x1.93974a8c07c9dp-37},
+      .coef_hi = {0x1p+0, 0x1p+0, 0x1p-1, 0x1.5555555555556p-3, 0x1.5555555555556p-5,
+                  0x1.1111111111112p-7, 0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01bp-13,
+                  0x1.a01a01a01a01bp-16, 0x1.71de3a556c734p-19, 0x1.27e4fb7789f5dp-22,
+                  0x1.ae64567f544e4p-26, 0x1.1eed8eff8d898p-29, 0x1.6124613a86d0ap-33,
+                  0x1.93974a8c07c9ep-37},
+      .remainder = 0x1.392f4c00a6cc6p-40,
+  };
   return c;
 }
 

@@ -72,6 +72,25 @@ uint64_t count_failures(const std::vector<double>& t, const std::vector<Interval
 
 }  // namespace
 
+TEST_CASE("Lemma A3's literal constants are MPFR's outward roundings, bit for bit", "[exp]") {
+  const Exp64Constants derived = derive_exp64_constants();
+  const Exp64Constants& used = exp64_constants();
+  const auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  CHECK(same(derived.ln2_head, used.ln2_head));
+  CHECK(same(derived.ln2_tail_lo, used.ln2_tail_lo));
+  CHECK(same(derived.ln2_tail_hi, used.ln2_tail_hi));
+  CHECK(same(derived.inv_ln2, used.inv_ln2));
+  CHECK(same(derived.remainder, used.remainder));
+  for (int i = 0; i < 15; ++i) {
+    INFO("coefficient " << i);
+    CHECK(same(derived.coef_lo[i], used.coef_lo[i]));
+    CHECK(same(derived.coef_hi[i], used.coef_hi[i]));
+  }
+  // The enclosures the literals must be: a 32-bit head, tails and coefficients outward.
+  CHECK(used.ln2_tail_lo < used.ln2_tail_hi);
+  for (int i = 3; i < 15; ++i) CHECK(used.coef_lo[i] < used.coef_hi[i]);  // 1/i! is not a binary64
+}
+
 TEST_CASE("binary64 exp contains exp(t) on a dense grid of [-750, 712]", "[arithmetic][a3]") {
   require_sound_fp_environment();
   std::vector<double> t;

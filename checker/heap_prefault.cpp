@@ -2,11 +2,11 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 
 namespace mechcert {
 
@@ -37,13 +37,15 @@ void prefault_heap(size_t bytes) {
   if (head == nullptr && lo - start > 2 * kPage) head = std::malloc(lo - start - 64);
 }
 
-size_t expected_heap_bytes(const char* model_path, const char* cert_path) {
-  std::error_code ec1, ec2;
-  const auto model = std::filesystem::file_size(model_path, ec1);
-  const auto cert = std::filesystem::file_size(cert_path, ec2);
-  if (ec1 || ec2) return 0;
-  constexpr uintmax_t kMax = uintmax_t{30} << 20;
-  return static_cast<size_t>(std::min(kMax, (size_t{1} << 20) + 12 * std::min(cert, kMax) + 2 * std::min(model, kMax)));
+size_t expected_heap_bytes(int argc, const char* const* argv) {
+  constexpr uint64_t kMax = uint64_t{30} << 20;
+  uint64_t files = 0;
+  for (int i = 1; i < argc; ++i) {
+    struct stat st {};
+    if (::stat(argv[i], &st) == 0 && S_ISREG(st.st_mode)) files += std::min<uint64_t>(kMax, static_cast<uint64_t>(st.st_size));
+  }
+  if (files == 0) return 0;
+  return static_cast<size_t>(std::min(kMax, (uint64_t{1} << 20) + 12 * std::min(files, kMax)));
 }
 
 }  // namespace mechcert

@@ -15,8 +15,10 @@ namespace mechcert {
 // makes the allocations that follow start there; errors are ignored.
 void prefault_heap(size_t bytes);
 
-// The heap a check of these inputs will roughly need: about 12 bytes per byte of certificate
-// (its JSON tree) plus twice the model, plus 1 MiB of tables; 0 for files that cannot be sized.
-size_t expected_heap_bytes(const char* model_path, const char* cert_path);
+// The heap a check of the files named on the command line will roughly need, known before the
+// arguments are parsed (so that the parser's own allocations land in populated pages): 1 MiB of
+// tables plus 12 bytes per byte of the regular files among argv[1..] (a certificate's JSON tree
+// takes about 12 per byte of text; the model counts the same, an overestimate); 0 if none.
+size_t expected_heap_bytes(int argc, const char* const* argv);
 
 }  // namespace mechcert

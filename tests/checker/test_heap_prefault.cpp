@@ -23,13 +23,17 @@ long minor_faults() {
 }
 }  // namespace
 
-TEST_CASE("expected_heap_bytes: 1 MiB + 12 x certificate + 2 x model, 0 for missing files") {
+TEST_CASE("expected_heap_bytes: 1 MiB + 12 x the files on the command line, 0 without files") {
   const std::string model = std::string(MECHCERT_SOURCE_DIR) + "/examples/max4-seed50.safetensors";
   const std::string cert = std::string(MECHCERT_SOURCE_DIR) + "/examples/max4-seed50.cubic.cert.json";
   const auto m = std::filesystem::file_size(model), c = std::filesystem::file_size(cert);
-  CHECK(expected_heap_bytes(model.c_str(), cert.c_str()) == (size_t{1} << 20) + 12 * c + 2 * m);
-  CHECK(expected_heap_bytes(model.c_str(), "/nonexistent/cert.json") == 0);
-  CHECK(expected_heap_bytes("/nonexistent/model", cert.c_str()) == 0);
+  const char* args[] = {"mechcert-check", model.c_str(), cert.c_str(), "--threads", "1", "--json"};
+  CHECK(expected_heap_bytes(6, args) == (size_t{1} << 20) + 12 * (c + m));
+  const char* missing[] = {"mechcert-check", model.c_str(), "/nonexistent/cert.json"};
+  CHECK(expected_heap_bytes(3, missing) == (size_t{1} << 20) + 12 * m);
+  const char* none[] = {"mechcert-check", "--version", MECHCERT_SOURCE_DIR};  // a directory is no file
+  CHECK(expected_heap_bytes(3, none) == 0);
+  CHECK(expected_heap_bytes(1, none) == 0);
 }
 
 TEST_CASE("prefault_heap: later allocations reuse populated pages") {

@@ -144,8 +144,11 @@ std::string read_certificate_text(const std::string& path) {
 
 Certificate read_certificate(const std::string& path) {
   const std::string text = read_certificate_text(path);
-  const auto dir = std::filesystem::path(path).parent_path().string();
-  return parse_certificate(text, path, dir.empty() ? "." : dir);
+  // The directory part, as std::filesystem's parent_path gives it (whose first use faulted in
+  // ~40 µs of code per check): "." when there is none.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  return parse_certificate(text, path, dir);
 }
 
 namespace {

@@ -15,19 +15,22 @@ namespace {
 
 std::atomic<ExpMethod> g_method{ExpMethod::binary64};
 
-// sqrt(d) rounded down and up to binary64 (MPFR; round-to-nearest context).
+// IEEE 754 square root is correctly rounded in the current mode: under FE_UPWARD it is RU(sqrt d),
+// the least binary64 >= sqrt d. RD(sqrt d) is that value itself when its square is exactly d
+// (sqrt d is a binary64; then the product is exact), else the binary64 just below it (the square,
+// rounded up, is then > d). PRECONDITION: FE_UPWARD.
+__attribute__((noinline)) Interval sqrt_enclose_up(double d) {
+  const double up = std::sqrt(d);
+  return {up * up == d ? up : std::nextafter(up, 0.0), up};
+}
+
+// sqrt(d) rounded down and up to binary64.
 struct SqrtBounds {
   double down, up;
   explicit SqrtBounds(int64_t d_head) {
-    mpfr_t s;
-    mpfr_init2(s, 64);
-    mpfr_set_si(s, static_cast<long>(d_head), MPFR_RNDN);  // exact
-    mpfr_sqrt(s, s, MPFR_RNDD);
-    down = mpfr_get_d(s, MPFR_RNDD);
-    mpfr_set_si(s, static_cast<long>(d_head), MPFR_RNDN);
-    mpfr_sqrt(s, s, MPFR_RNDU);
-    up = mpfr_get_d(s, MPFR_RNDU);
-    mpfr_clear(s);
+    const Interval s = sqrt_enclose(d_head);
+    down = s.lo;
+    up = s.hi;
   }
 };
 
@@ -140,6 +143,12 @@ struct ShiftedExp {
 };
 
 }  // namespace
+
+Interval sqrt_enclose(int64_t d) {
+  if (d < 1 || d > (int64_t{1} << 53)) throw std::invalid_argument("sqrt_enclose: d outside [1, 2^53]");
+  UpwardRounding upward;
+  return sqrt_enclose_up(static_cast<double>(d));  // exact conversion: d <= 2^53
+}
 
 void set_exp_method(ExpMethod method) { g_method = method; }
 ExpMethod exp_method() { return g_method; }

@@ -23,6 +23,10 @@ namespace mechcert {
 // Process-wide; set once before checking (`mechcert-check --exp`). The op counts do not depend on
 // it (one `exp` per enclosure either way).
 enum class ExpMethod { mpfr, binary64 };
+// [RD(sqrt d), RU(sqrt d)] in binary64 for an integer 1 <= d <= 2^53 (SPEC 3.3): the attention
+// scale's two roundings. Sets the rounding mode itself.
+Interval sqrt_enclose(int64_t d);
+
 void set_exp_method(ExpMethod method);
 ExpMethod exp_method();
 

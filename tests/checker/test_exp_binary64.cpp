@@ -72,6 +72,36 @@ uint64_t count_failures(const std::vector<double>& t, const std::vector<Interval
 
 }  // namespace
 
+TEST_CASE("sqrt_enclose is MPFR's two roundings of sqrt(d), every d_head and beyond", "[exp]") {
+  mpfr_t r;
+  mpfr_init2(r, 64);
+  auto check = [&](int64_t d) {
+    const Interval s = sqrt_enclose(d);
+    mpfr_set_si(r, static_cast<long>(d), MPFR_RNDN);  // exact: d <= 2^53
+    mpfr_sqrt(r, r, MPFR_RNDD);
+    const double down = mpfr_get_d(r, MPFR_RNDD);
+    mpfr_set_si(r, static_cast<long>(d), MPFR_RNDN);
+    mpfr_sqrt(r, r, MPFR_RNDU);
+    const double up = mpfr_get_d(r, MPFR_RNDU);
+    return s.lo == down && s.hi == up;
+  };
+  int64_t bad = 0;
+  for (int64_t d = 1; d <= (int64_t{1} << 16); ++d) bad += check(d) ? 0 : 1;  // every d_head (<= 1024) and more
+  CHECK(bad == 0);
+  for (int64_t root : {int64_t{3}, int64_t{1} << 20, (int64_t{1} << 26) - 1, int64_t{94906265}}) {
+    CHECK(check(root * root));  // perfect squares: down == up
+    CHECK(check(root * root + 1));
+    CHECK(check(root * root - 1));
+  }
+  CHECK(check(int64_t{1} << 53));
+  const Interval four = sqrt_enclose(4);
+  CHECK((four.lo == 2.0 && four.hi == 2.0));
+  const Interval two = sqrt_enclose(2);
+  CHECK(std::nextafter(two.lo, 2.0) == two.hi);
+  CHECK_THROWS(sqrt_enclose(0));
+  mpfr_clear(r);
+}
+
 TEST_CASE("Lemma A3's literal constants are MPFR's outward roundings, bit for bit", "[exp]") {
   const Exp64Constants derived = derive_exp64_constants();
   const Exp64Constants& used = exp64_constants();

@@ -163,6 +163,11 @@ CubicTables cubic_tables(const ModelWeights& w, OpCounts& ops, uint64_t& paper_f
   return attention_tables(w, EqkeOption::Exact, EqkeHints{}, ops, paper_flops, threads);
 }
 
+int cubic_threads(const ModelWeights& w, const std::vector<CubicCase>& cases, int threads) {
+  // The v·v exps and the rows, each about the same work: threads only where they repay starting.
+  return static_cast<int>(parts_for(threads, static_cast<uint64_t>(w.v * w.v) + cases.size(), kMinWorkPerThread));
+}
+
 CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& cases,
                          const std::string& where, int threads) {
   CubicVerdict verdict;
@@ -219,7 +224,7 @@ StrategyOutcome check_cubic_strategy(const StrategyInput& input) {
   const ModelWeights& w = input.model.weights;
   expect_step_kinds(cert, {"path-tables", "cubic-classes"});
   const CubicSteps steps = read_cubic_steps(cert, w);
-  CubicVerdict verdict = check_cubic(w, steps.cases, steps.where, input.threads);
+  CubicVerdict verdict = check_cubic(w, steps.cases, steps.where, cubic_threads(w, steps.cases, input.threads));
   StrategyOutcome out;
   out.certified = std::move(verdict.count);
   out.ops = verdict.ops;

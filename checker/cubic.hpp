@@ -47,6 +47,9 @@ struct CubicVerdict {
 // Checks every row of `cases` (already validated by parse_cubic_cases) against SPEC 5.8-5.9 and
 // counts the covered inputs. Throws CertificateRejected naming `where`[i] and the first failing
 // value. Requires require_sound_fp_environment() to have passed; sets the rounding mode itself.
+// The threads worth using for check_cubic on these rows (at most `threads`; parallel.hpp).
+int cubic_threads(const ModelWeights& w, const std::vector<CubicCase>& cases, int threads);
+
 CubicVerdict check_cubic(const ModelWeights& w, const std::vector<CubicCase>& cases,
                          const std::string& where, int threads = 1);
 

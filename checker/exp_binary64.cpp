@@ -84,10 +84,13 @@ inline double scale_pow2(double y, int k, bool lower) {
   return lower ? mul_down(a, pow2(rest)) : mul_up(a, pow2(rest));
 }
 
-// Lemma A3 for one point: {lo, hi} with lo <= exp(t) <= hi. PRECONDITION: FE_UPWARD.
-inline Interval exp_point_up(const Exp64Constants& c, double t) {
-  if (!(t > kUnderflowBelow)) return {0.0, 0x1p-1074};  // NaN excluded by the callers
-  if (!(t < kOverflowAbove)) return {DBL_MAX, HUGE_VAL};
+// Lemma A3 for one point: lo <= exp(t) (kLower) or hi >= exp(t). Each end needs only its own
+// Horner evaluation (at r_lo, resp. r_hi), so an interval's two ends cost two, not four.
+// PRECONDITION: FE_UPWARD.
+template <bool kLower>
+inline double exp_point_bound_up(const Exp64Constants& c, double t) {
+  if (!(t > kUnderflowBelow)) return kLower ? 0.0 : 0x1p-1074;  // NaN excluded by the callers
+  if (!(t < kOverflowAbove)) return kLower ? DBL_MAX : HUGE_VAL;
   const double kd = std::round(t * c.inv_ln2);  // |kd| <= 1076; any integer would be sound
   const int k = static_cast<int>(kd);
   // k · ln 2 in [kl, kh]: k · head is exact (k has 11 bits, head 32), the tail enclosed.
@@ -96,8 +99,8 @@ inline Interval exp_point_up(const Exp64Constants& c, double t) {
   const double tail_hi = kd >= 0 ? mul_up(kd, c.ln2_tail_hi) : mul_up(kd, c.ln2_tail_lo);
   const double r_lo = sub_down(sub_down(t, kh_exact), tail_hi);  // r = t − k ln 2 in [r_lo, r_hi]
   const double r_hi = sub_up(sub_up(t, kh_exact), tail_lo);
-  if (!(r_lo >= -kReducedBound && r_hi <= kReducedBound)) return {0.0, HUGE_VAL};  // cannot happen
-  // Taylor polynomial at the points r_lo (for the lower bound) and r_hi (upper), Horner in
+  if (!(r_lo >= -kReducedBound && r_hi <= kReducedBound)) return kLower ? 0.0 : HUGE_VAL;  // cannot happen
+  // Taylor polynomial at the point r_lo (for the lower bound) or r_hi (upper), Horner in
   // interval arithmetic with the coefficient enclosures: P(r) in [lo, hi].
   auto horner = [&](double r) {
     double lo = c.coef_lo[kDegree], hi = c.coef_hi[kDegree];
@@ -114,9 +117,13 @@ inline Interval exp_point_up(const Exp64Constants& c, double t) {
     const double a = std::fabs(r), a2 = a * a, a4 = a2 * a2, a8 = a4 * a4;
     return c.remainder * (a8 * (a4 * (a2 * a)));
   };
-  const double y_lo = sub_down(horner(r_lo).lo, remainder_up(r_lo));  // <= exp(r_lo) <= exp(r)
-  const double y_hi = add_up(horner(r_hi).hi, remainder_up(r_hi));    // >= exp(r_hi) >= exp(r)
-  return {y_lo > 0 ? scale_pow2(y_lo, k, true) : 0.0, scale_pow2(y_hi, k, false)};
+  if constexpr (kLower) {
+    const double y_lo = sub_down(horner(r_lo).lo, remainder_up(r_lo));  // <= exp(r_lo) <= exp(r)
+    return y_lo > 0 ? scale_pow2(y_lo, k, true) : 0.0;
+  } else {
+    const double y_hi = add_up(horner(r_hi).hi, remainder_up(r_hi));  // >= exp(r_hi) >= exp(r)
+    return scale_pow2(y_hi, k, false);
+  }
 }
 
 }  // namespace
@@ -147,7 +154,7 @@ const Exp64Constants& exp64_constants() {
 
 Interval exp_enclose_binary64_up(double t_lo, double t_hi) {
   const Exp64Constants& c = exp64_constants();
-  return {exp_point_up(c, t_lo).lo, exp_point_up(c, t_hi).hi};
+  return {exp_point_bound_up<true>(c, t_lo), exp_point_bound_up<false>(c, t_hi)};
 }
 
 }  // namespace mechcert

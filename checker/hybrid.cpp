@@ -481,7 +481,7 @@ StrategyOutcome check_hybrid_cubic_strategy(const StrategyInput& input) {
       for (auto q = static_cast<int64_t>(queries->begin); q < static_cast<int64_t>(queries->end) && q <= m; ++q)
         in_part[static_cast<size_t>(m * w.v + q)] = 1;
   }
-  const CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);  // SPEC 5
+  const CubicVerdict classes = check_cubic(w, steps.cases, steps.where, cubic_threads(w, steps.cases, input.threads));  // SPEC 5
   const HybridResidue residue =
       check_residue(w, steps.cases, input.threads, queries ? &in_part : nullptr);  // SPEC 10
   // Lemma H1 as code: the classes and the residue together are the whole input space (the part's
@@ -526,7 +526,7 @@ StrategyOutcome check_hybrid_partial_strategy(const StrategyInput& input) {
     selected = parse_residue_selection(r.array("select", 0, max_rows), w.v, r.field("select"));
     r.finish();
   }
-  const CubicVerdict classes = check_cubic(w, steps.cases, steps.where, input.threads);         // SPEC 5
+  const CubicVerdict classes = check_cubic(w, steps.cases, steps.where, cubic_threads(w, steps.cases, input.threads));         // SPEC 5
   const HybridResidue residue = check_residue(w, steps.cases, input.threads, &selected);  // SPEC 10.7
   return hybrid_outcome(w, classes, residue);
 }

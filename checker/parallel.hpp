@@ -6,6 +6,7 @@
 // MPFR's per-thread constant caches are freed when a helper thread ends). Results never depend on
 // the split: callers give every piece its own output slot and combine the slots in order.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <thread>
@@ -14,6 +15,16 @@
 #include <mpfr.h>
 
 namespace mechcert {
+
+// How many parts to split `units` of work into: at most `threads`, at least 1, and none with
+// fewer than `min_units`. Starting a thread costs ~0.2 ms on our virtual machines, as much as a
+// small check's whole exp table (4,096 exps), so the strategies ask for kMinWorkPerThread.
+inline constexpr uint64_t kMinWorkPerThread = 16384;  // exps or rows: ~1 ms
+inline int64_t parts_for(int threads, uint64_t units, uint64_t min_units) {
+  const uint64_t by_work = min_units == 0 ? units : units / min_units;
+  const uint64_t parts = std::min<uint64_t>(static_cast<uint64_t>(std::max(1, threads)), by_work);
+  return static_cast<int64_t>(std::max<uint64_t>(1, parts));
+}
 
 // Calls work(part) once for every part in [0, parts) (parts >= 1), concurrently; returns when all
 // have finished. If any threw, rethrows the exception of the smallest such part.

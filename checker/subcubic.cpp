@@ -9,6 +9,7 @@
 #include "checker/gap_classes.hpp"
 #include "checker/interval.hpp"
 #include "checker/order_statistics.hpp"
+#include "checker/parallel.hpp"
 #include "checker/subcubic_options.hpp"
 #include "checker/weighted_diff.hpp"
 #include "format/exact_numbers.hpp"
@@ -341,7 +342,9 @@ StrategyOutcome check_subcubic_strategy(const StrategyInput& input) {
   const GapClasses gc = parse_gap_classes(blocks, w.v, w.k, opt.attention == AttentionOption::DropAverage, where);
 
   StrategyOutcome out;
-  const AttentionTables t = attention_tables(w, opt.eqke, hints, out.ops, out.paper_flops, input.threads);  // SPEC 5.2, 7.11
+  // Threads only for tables big enough to repay starting them (parallel.hpp: parts_for).
+  const int table_threads = static_cast<int>(parts_for(input.threads, static_cast<uint64_t>(w.v * w.v), kMinWorkPerThread));
+  const AttentionTables t = attention_tables(w, opt.eqke, hints, out.ops, out.paper_flops, table_threads);  // SPEC 5.2, 7.11
   const EuBound eu = eu_bound(opt.eu, w, t.EU, eu_direction, out.ops, out.paper_flops);                     // SPEC 7.6
   RowFailure failure;
   bool ok;

@@ -6,7 +6,9 @@
 
 #include "checker/fp_environment.hpp"
 
-#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+// (glibc's header declares _Bool, which only GCC accepts in C++; clang builds are the sanitizer ones)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __has_include(<sys/platform/x86.h>)
+#define MECHCERT_GLIBC_CPU_FEATURES 1
 #include <sys/platform/x86.h>
 #endif
 
@@ -67,7 +69,7 @@ inline void multiply_upward_body(const Matrix& a, const IntervalMatrix& b, Inter
 // glibc's record of the CPU's features (it ran CPUID at startup); libgcc's __builtin_cpu_supports
 // would run CPUID again, ~20 of them at ~1.6 µs each on our virtual machines.
 bool has_avx2() {
-#if __has_include(<sys/platform/x86.h>)
+#if defined(MECHCERT_GLIBC_CPU_FEATURES)
   return CPU_FEATURE_ACTIVE(AVX2);
 #else
   return __builtin_cpu_supports("avx2");

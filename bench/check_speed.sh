@@ -66,10 +66,18 @@ for _ in range(int(repeat)):
             key = (s, seed)
             r = runs.setdefault(key, {}).setdefault(name, [])
             r.append((ms, cpu, d["certified"], d["proof_length"]["ops"]))
+# The machine's floor in the same minutes: a process that does nothing (this VM's speed drifts by
+# 10-20 % over minutes; the floor and the baseline say which state a run was taken in).
+floor = []
+for _ in range(int(repeat)):
+    t0 = time.perf_counter()
+    pid = os.posix_spawn("/bin/true", ["/bin/true"], os.environ)
+    os.wait4(pid, 0)
+    floor.append((time.perf_counter() - t0) * 1e3)
 load_after = open("/proc/loadavg").read().split()[:3]
 print(f"machine: {os.cpu_count()} cores; load average before {' '.join(load_before)}, after {' '.join(load_after)}; "
       f"{repeat} interleaved runs per (certificate, binary), --threads {threads} --exp {exp}; "
-      f"output to {'a file' if to_file else 'a pipe'}")
+      f"output to {'a file' if to_file else 'a pipe'}; /bin/true: {statistics.median(floor):.2f} ms median")
 print(f"| strategy | seed | baseline ms median / min | new ms median / min | baseline CPU ms | new CPU ms | ratio of medians | certified |")
 print("|---|---|---|---|---|---|---|---|")
 for (s, seed), r in runs.items():

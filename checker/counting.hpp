@@ -46,11 +46,6 @@ class ClassTally {
       choose_u64_.push_back(choose_.back() <= UINT64_MAX ? choose_.back().convert_to<uint64_t>() : 0);
     }
   }
-  const BigInt& choose(int64_t c) const { return choose_[static_cast<size_t>(c)]; }  // C(k-1, c)
-  void add(int64_t m, const BigInt& members) {
-    enter_max(m);
-    per_max_ += members;
-  }
   // Adds a class of C(k-1, c)·base^c inputs (0 <= c < k, base >= 0) with max token m.
   void add_class(int64_t m, int64_t base, int64_t c) {
     enter_max(m);

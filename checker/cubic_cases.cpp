@@ -93,13 +93,9 @@ BigInt cubic_count(const std::vector<CubicCase>& cases, int64_t v, int64_t k) {
          std::tie(cases[i - 1].m, cases[i - 1].q, cases[i - 1].c) >= std::tie(cc.m, cc.q, cc.c))) {
       throw std::logic_error("cubic count: row " + std::to_string(i) + " is not a valid class");
     }
-    const BigInt& choose = tally.choose(cc.c);
-    const BigInt members = choose * int_power(BigInt(cc.size), cc.c);
-    // Class size: C(k-1, c) positions times m^c values (for c = 0 the single input).
-    if (members > choose * int_power(BigInt(cc.m), cc.c) && cc.c > 0) {
-      throw std::logic_error("cubic count: row " + std::to_string(i) + " exceeds its class");
-    }
-    tally.add(cc.m, members);
+    // Class size: C(k-1, c) positions times size^c values (for c = 0 the single input); within
+    // its class of C(k-1, c)·m^c inputs since 1 <= size <= m was required above.
+    tally.add_class(cc.m, cc.size, cc.c);
   }
   return tally.total();
 }

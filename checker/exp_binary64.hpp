@@ -15,9 +15,8 @@
 
 namespace mechcert {
 
-// The constants of Lemma A3: MPFR's 256-bit values rounded outward to binary64. exp64_constants()
-// returns them as literals; derive_exp64_constants() computes them with MPFR (to nearest mode),
-// and checker_test_exp_binary64 requires the two to agree bit for bit.
+// The constants of Lemma A3: MPFR's 256-bit values rounded outward to binary64, held as literals
+// (checker_test_exp_binary64 derives them with MPFR and requires the same bits).
 struct Exp64Constants {
   double ln2_head = 0;                 // ln 2 rounded to 32 bits: k · ln2_head is exact for |k| < 2^21
   double ln2_tail_lo = 0, ln2_tail_hi = 0;  // ln2_tail_lo <= ln 2 − ln2_head <= ln2_tail_hi
@@ -27,11 +26,9 @@ struct Exp64Constants {
 };
 inline constexpr double kReducedBound = 0.375;  // |r| <= ρ after the reduction (SPEC 3.7)
 const Exp64Constants& exp64_constants();
-Exp64Constants derive_exp64_constants();
 
 // Lemma A3: lo <= exp(t_lo) and hi >= exp(t_hi) (so [lo, hi] contains exp(t) for every real
-// t in [t_lo, t_hi]). t_lo, t_hi must not be NaN. PRECONDITION: FE_UPWARD and
-// exp64_constants() already initialised.
+// t in [t_lo, t_hi]). t_lo, t_hi must not be NaN. PRECONDITION: FE_UPWARD.
 Interval exp_enclose_binary64_up(double t_lo, double t_hi);
 
 }  // namespace mechcert

@@ -173,7 +173,6 @@ IntervalMatrix exp_div_sqrt_enclose(const ExactMatrix& x, int64_t d_head) {
   IntervalMatrix out(x.rows, x.cols);
   if (exp_method() == ExpMethod::binary64) {
     const SqrtBounds s(d_head);
-    exp64_constants();  // derived (MPFR) before the mode switch
     const IntervalMatrix num = enclose(x);  // exact -> binary64 down/up (MPFR)
     {
       UpwardRounding upward;
@@ -210,7 +209,6 @@ void exp_shifted_enclose_rows(const IntervalMatrix& x, const std::vector<double>
       }
     }
     const SqrtBounds s(d_head);
-    exp64_constants();  // derived (MPFR) before the mode switch
     {
       UpwardRounding upward;
       shifted_rows_binary64_up(x, shift, s, row_begin, row_end, out);

@@ -83,6 +83,42 @@ struct RowTop2 {
   }
 };
 
+// SPEC 7.25 (Lemma S16): the attention side of one row's WeightedDiffRow (not the all-max input)
+// from the tables; the caller sets the slopes and K. Wpre[t'] bounds every w_t, t <= t', for the
+// row's max token. Needs FE_UPWARD.
+WeightedDiffRow weighted_row(const AttentionTables& t, const QueryPositions& qp, const PrefixExtremes& ux,
+                             const RowTop2& top2, const std::vector<double>& Wpre, const GapRow& row,
+                             int64_t k) {
+  const int64_t v = t.v, m = row.m, q = row.q, j = k - 1 - row.c, top = m - row.g;
+  WeightedDiffRow wr;
+  wr.u_m = t.u.at(q, m);
+  wr.omega_q = qp.omega_query;
+  wr.u_q = t.u.at(q, q);
+  wr.query_is_max = q == m;
+  wr.sigma[0] = qp.small(j);
+  wr.sigma[1] = qp.large(j);
+  wr.s_N[0] = qp.large(row.c);
+  wr.s_N[1] = qp.small(row.c);
+  wr.has_non_max = row.c >= 1;
+  if (wr.has_non_max) {
+    const auto at = static_cast<size_t>(q * v + top);
+    wr.U_lo = ux.min_lo[at];
+    wr.U_hi = ux.max_hi[at];
+    // V >= max_{t <= top} u[q,t]·w_t: the two tokens nearest the gap exactly, the rest by their
+    // prefix extremes (u >= 0).
+    double V = -HUGE_VAL;
+    for (int64_t tok = top; tok >= 0 && tok >= top - 1; --tok)
+      V = std::max(V, mul_nonneg_upper(t.u.at(q, tok), sub_up(top2.max_except(tok, m), t.EVOU.at(tok, m).lo)));
+    if (top >= 2) {
+      const auto below = static_cast<size_t>(q * v + top - 2);
+      V = std::max(V, mul_nonneg_upper(Interval{ux.min_lo[below], ux.max_hi[below]}, Wpre[static_cast<size_t>(top - 2)]));
+    }
+    wr.V_hi = V;
+  }
+  if (q < m) wr.Wq_hi = sub_up(top2.max_except(q, m), t.EVOU.at(q, m).lo);
+  return wr;
+}
+
 struct RowFailure {
   size_t row = 0;
   double bound = 0;
@@ -130,8 +166,12 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
     for (int64_t x = 0; x < v; ++x)
       if (x != m) F = std::max(F, add_up(B[static_cast<size_t>(x)], mul_up(block.avg, EVc[static_cast<size_t>(x)])));
     const Interval slope{r_lo, R_hi};  // contains every EVc[m,x], x != m
-    // SPEC 7.25: F(ā) - ā·s for s = R_hi, r_lo (upper bounds).
-    const double K_block[2] = {sub_up(F, mul_down(block.avg, R_hi)), sub_up(F, mul_down(block.avg, r_lo))};
+    // SPEC 7.25: F(ā) - ā·s for s = R_hi, r_lo (upper bounds), shared by the block's rows.
+    double K_block[2] = {0, 0};
+    if (weighted && !joint) {
+      K_block[0] = sub_up(F, mul_down(block.avg, R_hi));
+      K_block[1] = sub_up(F, mul_down(block.avg, r_lo));
+    }
     for (size_t i = block.first; i < block.end; ++i) {
       const GapRow& row = gc.rows[i];
       const int64_t q = row.q;
@@ -152,31 +192,7 @@ __attribute__((noinline)) bool verify_blocks(const AttentionTables& t,
       const int64_t j = k - 1 - row.c, top = m - row.g;
       const auto at = static_cast<size_t>(q * v + top);
       if (weighted) {  // SPEC 7.25 (Lemma S16) instead of S1-S3
-        WeightedDiffRow wr;
-        wr.u_m = t.u.at(q, m);
-        wr.omega_q = qp.omega_query;
-        wr.u_q = t.u.at(q, q);
-        wr.query_is_max = q == m;
-        wr.sigma[0] = qp.small(j);
-        wr.sigma[1] = qp.large(j);
-        wr.s_N[0] = qp.large(row.c);
-        wr.s_N[1] = qp.small(row.c);
-        wr.has_non_max = row.c >= 1;
-        if (wr.has_non_max) {
-          wr.U_lo = ux.min_lo[at];
-          wr.U_hi = ux.max_hi[at];
-          // V >= max_{t <= top} u[q,t]·w_t: the two tokens nearest the gap exactly, the rest by
-          // their prefix extremes (u >= 0; Wpre[t'] bounds every w_t, t <= t').
-          double V = -HUGE_VAL;
-          for (int64_t tok = top; tok >= 0 && tok >= top - 1; --tok)
-            V = std::max(V, mul_nonneg_upper(t.u.at(q, tok), sub_up(top2.max_except(tok, m), t.EVOU.at(tok, m).lo)));
-          if (top >= 2) {
-            const auto below = static_cast<size_t>(q * v + top - 2);
-            V = std::max(V, mul_nonneg_upper(Interval{ux.min_lo[below], ux.max_hi[below]}, Wpre[static_cast<size_t>(top - 2)]));
-          }
-          wr.V_hi = V;
-        }
-        if (q < m) wr.Wq_hi = sub_up(top2.max_except(q, m), t.EVOU.at(q, m).lo);
+        WeightedDiffRow wr = weighted_row(t, qp, ux, top2, Wpre, row, k);
         wr.slope[0] = R_hi;
         wr.slope[1] = r_lo;
         if (joint) {  // joint_exact: F_q(ā) = max_{x != m} (EUc[q,x] + PV[x] + ā·EVc[m,x]), no G

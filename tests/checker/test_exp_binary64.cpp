@@ -34,7 +34,6 @@ __attribute__((noinline)) std::vector<Interval> enclose_all_up(const std::vector
 }
 
 std::vector<Interval> enclose_all(const std::vector<double>& t) {
-  exp64_constants();
   UpwardRounding upward;
   return enclose_all_up(t);
 }
@@ -44,6 +43,47 @@ double ulps_apart(double a, double b) {
   std::memcpy(&ia, &a, 8);
   std::memcpy(&ib, &b, 8);
   return static_cast<double>(ib - ia);
+}
+
+// Lemma A3's constants from MPFR at 256 bits, each rounded outward (SPEC 3.7): what the checker's
+// literals (exp64_constants) must be.
+Exp64Constants derive_exp64_constants() {
+  constexpr int kDegree = 14;
+  constexpr mpfr_prec_t kPrec = 256;
+  Exp64Constants c;
+  mpfr_t a, b;
+  mpfr_inits2(kPrec, a, b, static_cast<mpfr_ptr>(nullptr));
+  // ln 2: head rounded to 32 bits; the tail enclosed from both 256-bit roundings of ln 2.
+  mpfr_t head;
+  mpfr_init2(head, 32);
+  mpfr_const_log2(head, MPFR_RNDN);
+  c.ln2_head = mpfr_get_d(head, MPFR_RNDN);  // exact: 32 bits
+  mpfr_clear(head);
+  mpfr_const_log2(a, MPFR_RNDD);
+  mpfr_sub_d(a, a, c.ln2_head, MPFR_RNDD);
+  c.ln2_tail_lo = mpfr_get_d(a, MPFR_RNDD);
+  mpfr_const_log2(a, MPFR_RNDU);
+  mpfr_sub_d(a, a, c.ln2_head, MPFR_RNDU);
+  c.ln2_tail_hi = mpfr_get_d(a, MPFR_RNDU);
+  mpfr_const_log2(a, MPFR_RNDN);
+  mpfr_ui_div(a, 1, a, MPFR_RNDN);
+  c.inv_ln2 = mpfr_get_d(a, MPFR_RNDN);
+  // 1/i!, both ways.
+  for (int i = 0; i <= kDegree; ++i) {
+    mpfr_fac_ui(b, static_cast<unsigned long>(i), MPFR_RNDN);  // exact: i! < 2^256
+    mpfr_ui_div(a, 1, b, MPFR_RNDD);
+    c.coef_lo[i] = mpfr_get_d(a, MPFR_RNDD);
+    mpfr_ui_div(a, 1, b, MPFR_RNDU);
+    c.coef_hi[i] = mpfr_get_d(a, MPFR_RNDU);
+  }
+  // Remainder factor: e^ρ / (n+1)!, rounded up at every step.
+  mpfr_set_d(a, kReducedBound, MPFR_RNDN);  // exact (a binary64)
+  mpfr_exp(a, a, MPFR_RNDU);
+  mpfr_fac_ui(b, static_cast<unsigned long>(kDegree + 1), MPFR_RNDN);  // exact
+  mpfr_div(a, a, b, MPFR_RNDU);
+  c.remainder = mpfr_get_d(a, MPFR_RNDU);
+  mpfr_clears(a, b, static_cast<mpfr_ptr>(nullptr));
+  return c;
 }
 
 struct Mp256 {
